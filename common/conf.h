@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * conf: /etc/fkworker.conf (libconfig) loaded into one struct through a
+ * schema table (key, type, bounds, default), with environment overrides.
+ * Every error reads "FILE:LINE: key: message". Never logs, never exits.
+ */
+#ifndef FKW_CONF_H
+#define FKW_CONF_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "fkp.h"
+
+#define CONF_DEFAULT_FILE	"/etc/fkworker.conf"
+#define CONF_DEFAULT_SOCKET	"/run/fkworker/control.sock"
+#define CONF_EX_CONFIG		78
+
+enum conf_hkind {
+	CONF_H_BUILTIN,
+	CONF_H_EXEC,
+	CONF_H_PLUGIN,
+};
+
+struct conf_handler {
+	char		 *h_jobtype;	/* "*" = fallback for every other jobtype */
+	enum conf_hkind	  h_kind;
+	char		 *h_builtin;	/* "noop" | "sleep" | "fail" */
+	char		**h_argv;	/* exec: NULL-terminated */
+	int		  h_argc;
+	char		 *h_plugin;	/* plugin: path of the .so */
+	int		  h_timeout;	/* seconds; 0 = none */
+	int		  h_line;	/* where it was defined, for messages */
+};
+
+struct conf_queue {
+	char	*q_name;
+	int	 q_weight;		/* 0 in strict mode */
+};
+
+struct fkw_conf {
+	char			*cf_file;
+
+	/* faktory */
+	char			*cf_url;		/* after FAKTORY_URL / FAKTORY_SERVER_IP */
+	struct fkp_url		 cf_purl;		/* cf_url parsed, password applied */
+	char			*cf_password;		/* FAKTORY_PASSWORD, file, or URL */
+	char			*cf_password_file;
+	char			*cf_tls_ca_file;
+	int			 cf_tls_verify;
+
+	/* worker */
+	int			 cf_concurrency;	/* WORKER_CONCURRENCY */
+	int			 cf_cpus;		/* WORKER_CPUS, resolved (>= 1) */
+	int			 cf_cpus_auto;		/* 1 when "auto" */
+	struct conf_queue	*cf_queues;
+	int			 cf_nqueues;
+	int			 cf_weighted;		/* queues given with weights */
+	char			**cf_labels;
+	int			 cf_nlabels;
+	int			 cf_shutdown_timeout;	/* s */
+	int			 cf_heartbeat;		/* s */
+	int			 cf_cpu_affinity;
+	int			 cf_pipelining;
+	long long		 cf_max_jobs_per_child;	/* 0 = never */
+	uint64_t		 cf_memory_limit;	/* bytes per child; 0 = none */
+	int			 cf_connect_timeout;	/* ms for connect + handshake */
+	int			 cf_reconnect_max;	/* ms, cap of the reconnect backoff */
+
+	/* handlers */
+	struct conf_handler	*cf_handlers;
+	int			 cf_nhandlers;
+
+	/* control, stats, log */
+	char			*cf_ctl_socket;
+	int			 cf_ctl_mode;		/* octal file mode, 0660 */
+	int			 cf_stats_interval;	/* ms */
+	int			 cf_log_level;		/* LOG_LVL_* */
+};
+
+/*
+ * Errors collected while loading: each a full "FILE:LINE: key: message"
+ * string. conf_load keeps going after a bad key so that one run reports
+ * every mistake.
+ */
+struct conf_errors {
+	char	**ce_msg;
+	int	  ce_n;
+};
+
+/*
+ * Loads path into a fresh struct, applies defaults, then the environment
+ * (FAKTORY_URL, FAKTORY_SERVER_IP, FAKTORY_PASSWORD, WORKER_CONCURRENCY,
+ * WORKER_CPUS) when use_env is set, then validates across fields. Returns the
+ * struct, or NULL with every problem in errs (free with conf_errors_free).
+ */
+struct fkw_conf	*conf_load(const char *path, int use_env, struct conf_errors *errs);
+/* The same from text in memory (tests, fuzzing); name stands for the file in messages. */
+struct fkw_conf	*conf_load_string(const char *text, const char *name, int use_env,
+		    struct conf_errors *errs);
+void		 conf_free(struct fkw_conf *);
+void		 conf_errors_free(struct conf_errors *);
+
+/* Prints the effective configuration, every key in schema order, as libconfig. */
+void		 conf_dump(const struct fkw_conf *, FILE *);
+
+/* The handler for a jobtype: exact match first, then "*", else NULL. */
+const struct conf_handler *conf_handler_find(const struct fkw_conf *, const char *jobtype);
+
+/*
+ * Names of keys whose change needs a restart rather than a reload (e.g.
+ * control.socket), or NULL when the two configurations can be swapped live.
+ */
+const char	*conf_restart_key(const struct fkw_conf *old, const struct fkw_conf *new);
+
+#endif

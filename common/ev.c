@@ -1,0 +1,260 @@
+/* SPDX-License-Identifier: MIT */
+/* ev: a thin epoll event loop with one-shot millisecond timers (redis ae shape). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include "ev.h"
+#include "util.h"
+
+#define EV_BATCH 256
+
+struct ev_loop {
+	int		  el_epfd;
+	int		  el_stop;
+	uint64_t	  el_now;
+	struct ev_timer	**el_heap;	/* min-heap on tm_at */
+	int		  el_nheap;
+	int		  el_capheap;
+	struct epoll_event el_evs[EV_BATCH];	/* the batch being dispatched */
+	int		  el_nevs;
+	int		  el_cur;
+};
+
+struct ev_loop *
+ev_loop_new(void)
+{
+	struct ev_loop *l;
+
+	if ((l = calloc(1, sizeof(*l))) == NULL)
+		return NULL;
+	if ((l->el_epfd = epoll_create1(EPOLL_CLOEXEC)) == -1) {
+		free(l);
+		return NULL;
+	}
+	l->el_now = now_ms();
+	return l;
+}
+
+void
+ev_loop_free(struct ev_loop *l)
+{
+	if (l == NULL)
+		return;
+	for (int i = 0; i < l->el_nheap; i++)
+		l->el_heap[i]->tm_idx = -1;
+	close(l->el_epfd);
+	free(l->el_heap);
+	free(l);
+}
+
+void
+ev_io_init(struct ev_io *io, int fd, ev_io_cb *cb, void *arg)
+{
+	io->io_fd = fd;
+	io->io_events = 0;
+	io->io_cb = cb;
+	io->io_arg = arg;
+}
+
+static int
+io_ctl(struct ev_loop *l, int op, struct ev_io *io, uint32_t events)
+{
+	struct epoll_event ee;
+
+	memset(&ee, 0, sizeof(ee));
+	ee.events = events;
+	ee.data.ptr = io;
+	if (epoll_ctl(l->el_epfd, op, io->io_fd, &ee) == -1)
+		return -1;
+	io->io_events = events;
+	return 0;
+}
+
+int
+ev_io_add(struct ev_loop *l, struct ev_io *io, uint32_t events)
+{
+	return io_ctl(l, EPOLL_CTL_ADD, io, events);
+}
+
+int
+ev_io_mod(struct ev_loop *l, struct ev_io *io, uint32_t events)
+{
+	if (io->io_events == events)
+		return 0;
+	return io_ctl(l, EPOLL_CTL_MOD, io, events);
+}
+
+int
+ev_io_del(struct ev_loop *l, struct ev_io *io)
+{
+	struct epoll_event ee;
+
+	memset(&ee, 0, sizeof(ee));
+	io->io_events = 0;
+	/*
+	 * The owner may free io as soon as this returns, so forget any event
+	 * for it still waiting in the batch being dispatched.
+	 */
+	for (int i = l->el_cur + 1; i < l->el_nevs; i++)
+		if (l->el_evs[i].data.ptr == io)
+			l->el_evs[i].data.ptr = NULL;
+	return epoll_ctl(l->el_epfd, EPOLL_CTL_DEL, io->io_fd, &ee);
+}
+
+void
+ev_timer_init(struct ev_timer *t, ev_timer_cb *cb, void *arg)
+{
+	t->tm_at = 0;
+	t->tm_cb = cb;
+	t->tm_arg = arg;
+	t->tm_idx = -1;
+}
+
+static void
+heap_set(struct ev_loop *l, int i, struct ev_timer *t)
+{
+	l->el_heap[i] = t;
+	t->tm_idx = i;
+}
+
+static void
+heap_up(struct ev_loop *l, int i)
+{
+	struct ev_timer *t = l->el_heap[i];
+
+	while (i > 0) {
+		int p = (i - 1) / 2;
+		if (l->el_heap[p]->tm_at <= t->tm_at)
+			break;
+		heap_set(l, i, l->el_heap[p]);
+		i = p;
+	}
+	heap_set(l, i, t);
+}
+
+static void
+heap_down(struct ev_loop *l, int i)
+{
+	struct ev_timer *t = l->el_heap[i];
+
+	for (;;) {
+		int c = 2 * i + 1;
+		if (c >= l->el_nheap)
+			break;
+		if (c + 1 < l->el_nheap &&
+		    l->el_heap[c + 1]->tm_at < l->el_heap[c]->tm_at)
+			c++;
+		if (t->tm_at <= l->el_heap[c]->tm_at)
+			break;
+		heap_set(l, i, l->el_heap[c]);
+		i = c;
+	}
+	heap_set(l, i, t);
+}
+
+void
+ev_timer_stop(struct ev_loop *l, struct ev_timer *t)
+{
+	int i = t->tm_idx;
+
+	if (i < 0)
+		return;
+	t->tm_idx = -1;
+	if (--l->el_nheap == i)
+		return;
+	struct ev_timer *m = l->el_heap[l->el_nheap];
+	heap_set(l, i, m);
+	heap_up(l, i);
+	heap_down(l, m->tm_idx);
+}
+
+int
+ev_timer_start(struct ev_loop *l, struct ev_timer *t, uint64_t ms)
+{
+	ev_timer_stop(l, t);
+	if (l->el_nheap == l->el_capheap) {
+		int cap = l->el_capheap ? l->el_capheap * 2 : 64;
+		struct ev_timer **h = realloc(l->el_heap, (size_t)cap * sizeof(*h));
+		if (h == NULL)
+			return -1;
+		l->el_heap = h;
+		l->el_capheap = cap;
+	}
+	t->tm_at = l->el_now + ms;
+	heap_set(l, l->el_nheap++, t);
+	heap_up(l, t->tm_idx);
+	return 0;
+}
+
+uint64_t
+ev_now(struct ev_loop *l)
+{
+	return l->el_now;
+}
+
+void
+ev_now_update(struct ev_loop *l)
+{
+	l->el_now = now_ms();
+}
+
+static void
+run_timers(struct ev_loop *l)
+{
+	/* Bounded so that a timer re-arming itself at 0 ms cannot starve I/O. */
+	int budget = l->el_nheap + 16;
+
+	while (l->el_nheap > 0 && budget-- > 0) {
+		struct ev_timer *t = l->el_heap[0];
+		if (t->tm_at > l->el_now)
+			break;
+		ev_timer_stop(l, t);
+		t->tm_cb(l, t);
+	}
+}
+
+int
+ev_run_once(struct ev_loop *l, int max_ms)
+{
+	int timeout = max_ms, n;
+
+	if (l->el_nheap > 0) {
+		uint64_t at = l->el_heap[0]->tm_at;
+		int tt = at <= l->el_now ? 0 :
+		    (at - l->el_now > 1000000 ? 1000000 : (int)(at - l->el_now));
+		if (timeout < 0 || tt < timeout)
+			timeout = tt;
+	}
+	n = epoll_wait(l->el_epfd, l->el_evs, EV_BATCH, timeout);
+	if (n == -1 && errno != EINTR)
+		return -1;
+	ev_now_update(l);
+	l->el_nevs = n < 0 ? 0 : n;
+	for (l->el_cur = 0; l->el_cur < l->el_nevs; l->el_cur++) {
+		struct ev_io *io = l->el_evs[l->el_cur].data.ptr;
+		if (io != NULL)
+			io->io_cb(l, io, l->el_evs[l->el_cur].events);
+	}
+	l->el_nevs = 0;
+	run_timers(l);
+	return 0;
+}
+
+int
+ev_run(struct ev_loop *l)
+{
+	l->el_stop = 0;
+	while (!l->el_stop)
+		if (ev_run_once(l, -1) == -1)
+			return -1;
+	return 0;
+}
+
+void
+ev_stop(struct ev_loop *l)
+{
+	l->el_stop = 1;
+}

@@ -1,0 +1,164 @@
+/* SPDX-License-Identifier: MIT */
+/* log: journald-friendly logging with <N> priority prefixes and a process tag. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+
+static const char *log_name = "fkworker";
+static int log_level = LOG_LVL_INFO;
+static int log_plain;
+static char log_proc[32] = "main";
+
+static const char *const level_names[] = {
+	[LOG_LVL_ERR] = "error",
+	[LOG_LVL_WARN] = "warning",
+	[LOG_LVL_NOTICE] = "notice",
+	[LOG_LVL_INFO] = "info",
+	[LOG_LVL_DEBUG] = "debug",
+};
+
+void
+log_init(const char *name, int level, int plain)
+{
+	log_name = name;
+	log_level = level;
+	log_plain = plain;
+}
+
+void
+log_setlevel(int level)
+{
+	log_level = level;
+}
+
+int
+log_getlevel(void)
+{
+	return log_level;
+}
+
+int
+log_level_parse(const char *s)
+{
+	for (int i = LOG_LVL_ERR; i <= LOG_LVL_DEBUG; i++)
+		if (strcasecmp(s, level_names[i]) == 0)
+			return i;
+	if (strcasecmp(s, "warn") == 0)
+		return LOG_LVL_WARN;
+	return -1;
+}
+
+const char *
+log_level_name(int level)
+{
+	if (level < LOG_LVL_ERR || level > LOG_LVL_DEBUG)
+		return "?";
+	return level_names[level];
+}
+
+void
+log_setproc(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(log_proc, sizeof(log_proc), fmt, ap);
+	va_end(ap);
+}
+
+/* One write(2) per line so that lines from several processes do not interleave. */
+static void
+vlog(int pri, const char *err, const char *fmt, va_list ap)
+{
+	char line[2048];
+	size_t n = 0;
+	int r;
+	int saved = errno;
+
+	if (pri > log_level) {
+		errno = saved;
+		return;
+	}
+	if (log_plain) {
+		struct timespec ts;
+		struct tm tm;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		localtime_r(&ts.tv_sec, &tm);
+		n = strftime(line, sizeof(line), "%H:%M:%S", &tm);
+		r = snprintf(line + n, sizeof(line) - n, ".%03ld %s[%d]: %s: ",
+		    ts.tv_nsec / 1000000, log_name, (int)getpid(), log_proc);
+	} else {
+		r = snprintf(line, sizeof(line), "<%d>%s[%d]: %s: ", pri,
+		    log_name, (int)getpid(), log_proc);
+	}
+	if (r > 0)
+		n += (size_t)r;
+	if (n < sizeof(line)) {
+		r = vsnprintf(line + n, sizeof(line) - n, fmt, ap);
+		if (r > 0)
+			n += (size_t)r;
+	}
+	if (err != NULL && n < sizeof(line)) {
+		r = snprintf(line + n, sizeof(line) - n, ": %s", err);
+		if (r > 0)
+			n += (size_t)r;
+	}
+	if (n >= sizeof(line) - 1)
+		n = sizeof(line) - 2;
+	line[n++] = '\n';
+	if (write(STDERR_FILENO, line, n) == -1) {
+		/* Nowhere left to report it. */
+	}
+	errno = saved;
+}
+
+#define LOGFN(name, pri, witherr)					\
+void									\
+name(const char *fmt, ...)						\
+{									\
+	va_list ap;							\
+	const char *e = witherr ? strerror(errno) : NULL;		\
+									\
+	va_start(ap, fmt);						\
+	vlog(pri, e, fmt, ap);						\
+	va_end(ap);							\
+}
+
+LOGFN(log_warn, LOG_LVL_WARN, 1)
+LOGFN(log_warnx, LOG_LVL_WARN, 0)
+LOGFN(log_err, LOG_LVL_ERR, 1)
+LOGFN(log_errx, LOG_LVL_ERR, 0)
+LOGFN(log_notice, LOG_LVL_NOTICE, 0)
+LOGFN(log_info, LOG_LVL_INFO, 0)
+LOGFN(log_debug, LOG_LVL_DEBUG, 0)
+
+void
+fatal(int ex, const char *fmt, ...)
+{
+	va_list ap;
+	const char *e = strerror(errno);
+
+	va_start(ap, fmt);
+	vlog(LOG_LVL_ERR, e, fmt, ap);
+	va_end(ap);
+	exit(ex);
+}
+
+void
+fatalx(int ex, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_LVL_ERR, NULL, fmt, ap);
+	va_end(ap);
+	exit(ex);
+}
