@@ -15,10 +15,10 @@ WERROR	?= -Werror
 SANITIZE ?=
 
 ifeq ($(SANITIZE),)
-B	:= build
+B	?= build
 OPT	:= -O2
 else
-B	:= build-san
+B	?= build-san
 OPT	:= -O1 -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
 endif
 
