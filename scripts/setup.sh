@@ -5,7 +5,7 @@
 set -eu
 
 PKGS="libconfig-dev libmsgpack-dev check libjansson-dev libssl-dev libsystemd-dev pkg-config
-clang libclang-rt-14-dev valgrind"
+clang libclang-rt-14-dev valgrind jq socat openssl procps"
 [ "${FKW_SETUP_EXTRA:-}" ] && PKGS="$PKGS $FKW_SETUP_EXTRA"
 
 missing=""

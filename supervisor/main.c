@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: MIT */
+/* fkworker main(): options, configuration check, then the master (or one child with --single). */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "log.h"
+#include "sup.h"
+#include "wrk.h"
+
+#define EX_USAGE_ 64
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: fkworker [-c FILE] [-n | -nn] [-d] [-v] [--single]\n"
+	    "  -c FILE     configuration file (default " CONF_DEFAULT_FILE ")\n"
+	    "  -n          check the configuration and exit (0 OK, 78 errors)\n"
+	    "  -nn         print the effective configuration and exit\n"
+	    "  -d          foreground debugging: plain time-stamped log lines\n"
+	    "  -v          verbose (log level debug)\n"
+	    "  --single    run one child in this process, without a master\n"
+	    "              (for debugging and benchmarks)\n");
+}
+
+static int
+check_conf(struct fkw_conf *conf, const struct conf_errors *errs, int dump)
+{
+	if (conf == NULL) {
+		for (int i = 0; i < errs->ce_n; i++)
+			fprintf(stderr, "fkworker: %s\n", errs->ce_msg[i]);
+		return CONF_EX_CONFIG;
+	}
+	if (dump)
+		conf_dump(conf, stdout);
+	else
+		printf("configuration OK\n");
+	return 0;
+}
+
+static void __attribute__((noreturn))
+run_single(struct fkw_conf *conf)
+{
+	struct wrk_ctx ctx;
+	char host[256];
+	static char wid[32];
+	unsigned char rnd[8];
+
+	memset(&ctx, 0, sizeof(ctx));
+	if (gethostname(host, sizeof(host)) == -1)
+		snprintf(host, sizeof(host), "localhost");
+	host[sizeof(host) - 1] = '\0';
+	if (fkw_random(rnd, sizeof(rnd)) == -1)
+		fatal(71, "getrandom");
+	for (size_t i = 0; i < sizeof(rnd); i++)
+		snprintf(wid + 2 * i, 3, "%02x", rnd[i]);
+	ctx.wc_index = 0;
+	ctx.wc_cpu = -1;
+	ctx.wc_chan = -1;
+	ctx.wc_wid = wid;
+	ctx.wc_hostname = host;
+	ctx.wc_pid = (long)getpid();
+	wrk_main(conf, &ctx);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option lopts[] = {
+		{ "single", no_argument, NULL, 'S' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct sup_opts so = { .so_conf_path = CONF_DEFAULT_FILE };
+	struct conf_errors errs = { 0 };
+	struct fkw_conf *conf;
+	int ch, check = 0, single = 0, rc;
+
+	while ((ch = getopt_long(argc, argv, "c:ndvh", lopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c': so.so_conf_path = optarg; break;
+		case 'n': check++; break;
+		case 'd': so.so_foreground = 1; break;
+		case 'v': so.so_verbose = 1; break;
+		case 'S': single = 1; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return EX_USAGE_;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return EX_USAGE_;
+	}
+	conf = conf_load(so.so_conf_path, 1, &errs);
+	if (check) {
+		rc = check_conf(conf, &errs, check > 1);
+		conf_free(conf);
+		conf_errors_free(&errs);
+		return rc;
+	}
+	if (conf == NULL)
+		return check_conf(conf, &errs, 0);
+	log_init("fkworker", so.so_verbose ? LOG_LVL_DEBUG : conf->cf_log_level,
+	    so.so_foreground && isatty(STDERR_FILENO));
+	if (single) {
+		log_setproc("worker 0");
+		run_single(conf);
+	}
+	log_setproc("master");
+	return sup_main(conf, &so);
+}

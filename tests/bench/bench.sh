@@ -1,0 +1,95 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# make bench: noop jobs end to end through fkbroker, first with fkworker, then with the
+# Node.js faktory-worker package on the same broker and workload. Prints jobs/s, the
+# worker's CPU microseconds per job (utime+stime from /proc, all its processes), and
+# the ratios of the two measured in this run.
+# Env: BENCH_JOBS (200000), BENCH_CONCURRENCY (200), BENCH_CPUS (2), BENCH_NODE (1 = run node).
+set -euo pipefail
+B=$(cd "$1" && pwd)
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+N=${BENCH_JOBS:-200000}
+C=${BENCH_CONCURRENCY:-200}
+CPUS=${BENCH_CPUS:-2}
+T=$(mktemp -d /tmp/fkw-bench.XXXXXX)
+PIDS=""
+cleanup() {
+	for p in $PIDS; do kill -TERM "$p" 2>/dev/null || true; done
+	for p in $PIDS; do
+		for _ in $(seq 1 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+		kill -KILL "$p" 2>/dev/null || true
+	done
+	rm -rf "$T"
+}
+trap cleanup EXIT INT TERM
+
+TCK=$(getconf CLK_TCK)
+# cpu_ticks PID...: utime+stime of the processes (fields 14 and 15 of /proc/PID/stat).
+cpu_ticks() {
+	local sum=0 p
+	for p in "$@"; do
+		[ -r "/proc/$p/stat" ] || continue
+		sum=$((sum + $(sed 's/^.*) //' "/proc/$p/stat" | awk '{print $12 + $13}')))
+	done
+	echo $sum
+}
+family() { echo "$1 $(ps -o pid= --ppid "$1" | tr '\n' ' ')"; }
+
+"$B/fkbroker" -b 127.0.0.1:0 --port-file "$T/port" >"$T/broker.log" 2>&1 &
+BPID=$!; PIDS="$PIDS $BPID"
+for _ in $(seq 1 100); do [ -s "$T/port" ] && break; sleep 0.05; done
+URL="tcp://127.0.0.1:$(cat "$T/port")"
+cli() { "$B/fkcli" -u "$URL" "$@"; }
+
+# run_case LABEL PIDS_FN: pushes N jobs while the worker runs, waits for all, prints a line.
+measure() {
+	local label=$1 wpids=$2 prefix=$3
+	local base b0 w0 t0 t1 b1 w1 done
+	base=$(cli audit | jq .done)
+	b0=$(cpu_ticks $BPID); w0=$(cpu_ticks $wpids)
+	t0=$(date +%s.%N)
+	cli push -n "$N" --jobtype noop --prefix "$prefix" --batch 1000 >/dev/null
+	cli wait-done $((base + N)) --timeout 600 >/dev/null
+	t1=$(date +%s.%N)
+	b1=$(cpu_ticks $BPID); w1=$(cpu_ticks $wpids)
+	awk -v l="$label" -v n="$N" -v t0="$t0" -v t1="$t1" -v w="$((w1 - w0))" \
+	    -v b="$((b1 - b0))" -v tck="$TCK" 'BEGIN {
+		s = t1 - t0; r = n / s; wus = w / tck * 1e6 / n; bus = b / tck * 1e6 / n;
+		printf "bench: %-26s %d jobs in %.2f s: %.0f jobs/s, worker CPU %.2f us/job (broker %.2f us/job)\n", l, n, s, r, wus, bus;
+		printf "%f %f\n", r, wus > "/dev/stderr" }' 2>"$T/$prefix.result"
+}
+
+# ---- fkworker ----
+cat >"$T/fkw.conf" <<CONF
+faktory: { url = "$URL"; };
+worker: { concurrency = $C; cpus = $CPUS; queues = [ "default" ]; };
+control: { socket = "$T/ctl.sock"; };
+log: { level = "warning"; };
+CONF
+"$B/fkworker" -c "$T/fkw.conf" >"$T/fkworker.log" 2>&1 &
+WPID=$!; PIDS="$PIDS $WPID"
+sleep 1
+kill -0 $WPID || { cat "$T/fkworker.log"; exit 1; }
+# A warm-up run, then the measured one.
+N_SAVE=$N; N=$((N / 10)); measure "fkworker warm-up" "$(family $WPID)" warm >/dev/null; N=$N_SAVE
+measure "fkworker ($CPUS children, $C slots)" "$(family $WPID)" fkw
+kill -TERM $WPID; wait $WPID 2>/dev/null || true
+
+# ---- Node.js faktory-worker ----
+if [ "${BENCH_NODE:-1}" = 1 ] && [ -d "$ROOT/tests/interop/node_modules/faktory-worker" ]; then
+	FAKTORY_URL="$URL" NODE_PATH="$ROOT/tests/interop/node_modules" \
+	    node "$ROOT/tests/bench/node-worker.js" "$C" >"$T/node.log" 2>&1 &
+	NPID=$!; PIDS="$PIDS $NPID"
+	sleep 1
+	kill -0 $NPID || { cat "$T/node.log"; exit 1; }
+	NN=${BENCH_NODE_JOBS:-$((N / 4))}
+	N_SAVE=$N; N=$NN
+	measure "node faktory-worker ($C)" "$NPID" node
+	N=$N_SAVE
+	kill -TERM $NPID; wait $NPID 2>/dev/null || true
+	read -r fr fc <"$T/fkw.result"; read -r nr nc <"$T/node.result"
+	awk -v fr="$fr" -v fc="$fc" -v nr="$nr" -v nc="$nc" 'BEGIN {
+		printf "bench: fkworker vs node faktory-worker: %.1fx the jobs/s, %.1fx less CPU per job\n", fr / nr, nc / fc }'
+else
+	echo "bench: node faktory-worker not installed (run make interop first); comparison skipped"
+fi

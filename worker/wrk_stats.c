@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * wrk_stats: this child's counters, its scoreboard slot and in-flight table
+ * (the master FAILs those jids if the child dies), and the msgpack record it
+ * writes to its ring every stats interval. Writes only this child's position.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "wrk_int.h"
+
+static int
+jobtype_index(const char *name)
+{
+	struct stats_counters *c = &wrk_env->we_stats;
+
+	for (uint32_t i = 0; i < c->sc_njt; i++)
+		if (strcmp(c->sc_jt[i].jt_name, name) == 0)
+			return (int)i;
+	if (c->sc_njt < STATS_JT_MAX - 1 || (c->sc_njt == STATS_JT_MAX - 1 &&
+	    strlen(name) < sizeof(c->sc_jt[0].jt_name))) {
+		if (c->sc_njt == STATS_JT_MAX - 1)
+			name = "*other*";
+		strncpy(c->sc_jt[c->sc_njt].jt_name, name, sizeof(c->sc_jt[0].jt_name) - 1);
+		return (int)c->sc_njt++;
+	}
+	return STATS_JT_MAX - 1;
+}
+
+void
+wrk_stats_init(void)
+{
+	const struct wrk_ctx *x = wrk_env->we_ctx;
+	struct stats_slot *sl = x->wc_pos.sp_slot;
+
+	memset(&wrk_env->we_stats, 0, sizeof(wrk_env->we_stats));
+	wrk_env->we_stats.sc_generation = x->wc_generation;
+	if (sl == NULL)
+		return;
+	stats_slot_begin(sl);
+	sl->sl_pid = (int32_t)getpid();
+	sl->sl_generation = x->wc_generation;
+	sl->sl_state = STATS_ST_STARTING;
+	sl->sl_index = x->wc_index;
+	sl->sl_cpu = x->wc_cpu;
+	sl->sl_nslots = (uint32_t)wrk_env->we_nslots;
+	sl->sl_connected = 0;
+	sl->sl_busy = 0;
+	sl->sl_inflight_cap = x->wc_pos.sp_inflight_cap;
+	sl->sl_started_ms = now_ms();
+	sl->sl_updated_ms = sl->sl_started_ms;
+	stats_slot_end(sl);
+	for (uint32_t i = 0; i < x->wc_pos.sp_inflight_cap; i++)
+		x->wc_pos.sp_inflight[i].if_jid[0] = '\0';
+}
+
+void
+wrk_stats_job_started(struct wrk_slot *s)
+{
+	const struct stats_pos *p = &wrk_env->we_ctx->wc_pos;
+	struct wrk_job *j = &s->sl_job;
+
+	wrk_env->we_stats.sc_fetched++;
+	wrk_env->we_nbusy++;
+	s->sl_jt = jobtype_index(j->jb_jobtype);
+	/* The slot index is the entry: a slot runs one job or holds one report. */
+	if (p->sp_inflight != NULL && (uint32_t)s->sl_index < p->sp_inflight_cap &&
+	    j->jb_jid_len < STATS_JID_MAX) {
+		struct stats_inflight *e = &p->sp_inflight[s->sl_index];
+		e->if_start_ms = now_ms();
+		memcpy(e->if_jid, j->jb_jid, j->jb_jid_len + 1);
+	}
+}
+
+void
+wrk_stats_report_confirmed(struct wrk_slot *s)
+{
+	const struct stats_pos *p = &wrk_env->we_ctx->wc_pos;
+	struct stats_counters *c = &wrk_env->we_stats;
+	int b = stats_lat_bucket(s->sl_report_us);
+
+	if (p->sp_inflight != NULL && (uint32_t)s->sl_index < p->sp_inflight_cap)
+		p->sp_inflight[s->sl_index].if_jid[0] = '\0';
+	if (s->sl_report_ok)
+		c->sc_processed++;
+	else
+		c->sc_failed++;
+	if (s->sl_jt < 0)
+		return;
+	c->sc_busy_us += s->sl_report_us;
+	c->sc_lat[b]++;
+	if (s->sl_report_ok)
+		c->sc_jt[s->sl_jt].jt_processed++;
+	else
+		c->sc_jt[s->sl_jt].jt_failed++;
+	c->sc_jt[s->sl_jt].jt_lat[b]++;
+	s->sl_jt = -1;
+}
+
+void
+wrk_stats_state(enum stats_state st)
+{
+	struct stats_slot *sl = wrk_env->we_ctx->wc_pos.sp_slot;
+
+	if (sl == NULL)
+		return;
+	stats_slot_begin(sl);
+	sl->sl_state = st;
+	sl->sl_updated_ms = now_ms();
+	stats_slot_end(sl);
+}
+
+void
+wrk_stats_publish(void)
+{
+	const struct stats_pos *p = &wrk_env->we_ctx->wc_pos;
+	struct stats_counters *c = &wrk_env->we_stats;
+	void *rec = NULL;
+	size_t len = 0;
+
+	c->sc_rss_kb = proc_rss_kb(0);
+	if (p->sp_slot != NULL) {
+		stats_slot_begin(p->sp_slot);
+		p->sp_slot->sl_connected = (uint32_t)wrk_env->we_nconnected;
+		p->sp_slot->sl_busy = (uint32_t)wrk_env->we_nbusy;
+		p->sp_slot->sl_updated_ms = now_ms();
+		stats_slot_end(p->sp_slot);
+	}
+	if (p->sp_ring == NULL)
+		return;
+	if (stats_counters_encode(c, &rec, &len) == 0)
+		stats_ring_put(p->sp_ring, rec, (uint32_t)len);
+	free(rec);
+}
