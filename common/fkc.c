@@ -79,14 +79,29 @@ teardown(struct fkc *c)
 	c->fc_closing = 0;
 }
 
-/*
- * Every error ends here. Inside reply dispatch the close is deferred so the
- * owner's callback never sees its connection vanish under it.
- */
 static void
 fail(struct fkc *c, enum fkc_close kind, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/*
+ * Closes with the message already in fc_err. Inside reply dispatch the close
+ * is deferred so the owner's callback never sees its connection vanish.
+ */
+static void
+fail_keep(struct fkc *c, enum fkc_close kind)
+{
+	if (c->fc_state == FKC_CLOSED)
+		return;
+	if (c->fc_in_cb) {
+		if (!c->fc_closing || kind == FKC_CLOSE_FATAL)
+			c->fc_closing = (int)kind + 1;
+		return;
+	}
+	teardown(c);
+	c->fc_ops->on_close(c, kind, c->fc_err);
+}
+
+/* Every error ends here, with fc_err set from fmt. */
 static void
 fail(struct fkc *c, enum fkc_close kind, const char *fmt, ...)
 {
@@ -97,13 +112,7 @@ fail(struct fkc *c, enum fkc_close kind, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(c->fc_err, sizeof(c->fc_err), fmt, ap);
 	va_end(ap);
-	if (c->fc_in_cb) {
-		if (!c->fc_closing || kind == FKC_CLOSE_FATAL)
-			c->fc_closing = (int)kind + 1;
-		return;
-	}
-	teardown(c);
-	c->fc_ops->on_close(c, kind, c->fc_err);
+	fail_keep(c, kind);
 }
 
 void
@@ -248,7 +257,7 @@ fkc_flush(struct fkc *c)
 	if (c->fc_in_cb)
 		return;
 	if (conn_write(c) == -1) {
-		fail(c, FKC_CLOSE_ERROR, "%s", c->fc_err);
+		fail_keep(c, FKC_CLOSE_ERROR);
 		return;
 	}
 	update_events(c);
@@ -401,7 +410,7 @@ static void
 on_connected(struct fkc *c)
 {
 	if (net_connect_result(c->fc_io.io_fd, c->fc_err, sizeof(c->fc_err)) == -1) {
-		fail(c, FKC_CLOSE_ERROR, "%s", c->fc_err);
+		fail_keep(c, FKC_CLOSE_ERROR);
 		return;
 	}
 	if (c->fc_params->fp_tls != NULL) {
@@ -422,7 +431,7 @@ on_readable(struct fkc *c)
 	if (n == -2)
 		return;
 	if (n == -1) {
-		fail(c, FKC_CLOSE_ERROR, "%s", c->fc_err);
+		fail_keep(c, FKC_CLOSE_ERROR);
 		return;
 	}
 	if (n == 0) {
