@@ -36,7 +36,7 @@ cli() { "$B/fkcli" -u "$BROKER_URL" "$@"; }
 # audit FIELD: one number from the broker's XAUDIT.
 audit() { cli audit | jq -r ".$1"; }
 # job_field JID FIELD
-job_field() { cli XJOB "$1" | jq -r ".$2"; }
+job_field() { cli "XJOB $1" | jq -r ".$2"; }
 stat_field() { cli XSTATS | jq -r ".$1"; }
 
 # expect_eq WHAT GOT WANT

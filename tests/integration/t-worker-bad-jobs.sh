@@ -12,8 +12,8 @@ start_single "$T/w.conf"
 cli wait-done 206 --timeout 30 >/dev/null || { cli audit; fail "jobs not done"; }
 expect_eq "good acked" "$(job_field good-00000001 acked)" 1
 expect_eq "unknown errtype" "$(job_field unk-00000001 errtype)" NoHandler
-cli XJOB unk-00000001 | jq -r .message | grep -q 'no handler for jobtype "nosuchtype"' ||
-	fail "NoHandler message: $(cli XJOB unk-00000001)"
+cli "XJOB unk-00000001" | jq -r .message | grep -q 'no handler for jobtype "nosuchtype"' ||
+	fail "NoHandler message: $(cli "XJOB unk-00000001")"
 expect_eq "bad args errtype" "$(job_field badarg-00000001 errtype)" BadArgs
 expect_eq "fail errtype" "$(job_field f-00000001 errtype)" Failed
 expect_eq "fail message" "$(job_field f-00000001 message)" boom
