@@ -88,6 +88,9 @@ $(B)/fkbroker: $(call obj,tests/broker/main.c) $(LIBBROKER) $(LIBCOMMON)
 $(B)/fkcli: $(call obj,tests/tools/fkcli.c) $(LIBCOMMON)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
+$(B)/rtt_floor: tests/bench/rtt_floor.c
+	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) $(WERROR) -O2 -o $@ $<
+
 $(B)/plugins/%.so: worker/examples/%.c worker/fkworker.h
 	@mkdir -p $(dir $@)
 	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) $(WERROR) $(CFLAGS) $(OPT) -Iworker -fPIC -shared \
@@ -127,8 +130,8 @@ fuzz: setup fuzz-build
 	@sh tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_BIN)
 
 # ---- benchmarks and demo ----
-bench: all
-	@sh tests/bench/bench.sh $(B)
+bench: all $(B)/rtt_floor
+	@bash tests/bench/bench.sh $(B)
 bench-broker: all
 	@sh tests/bench/bench-broker.sh $(B)
 demo: setup
@@ -142,3 +145,87 @@ distclean: clean
 	rm -rf tests/interop/node_modules
 
 -include $(shell find $(B) $(FUZZ_B) -name '*.d' 2>/dev/null)
+
+# ---- install, uninstall, deb, man-check (systemd/, packaging/) ----
+#   make install [PREFIX=/usr] [DESTDIR=]   fkworker, fkworkerctl, the config (kept if
+#                                            present), unit, sysusers, header, .pc, man pages
+#   make deb        Debian package from a temporary copy (dpkg-buildpackage), lintian,
+#                   output in $(B)/deb/
+#   make man-check  mandoc -T lint and man --warnings on the pages: silent when clean
+VERSION      := $(shell sed -n 's/.*SUP_VERSION[[:space:]]*"\([^"]*\)".*/\1/p' supervisor/sup.h)
+BINDIR       ?= $(PREFIX)/bin
+SBINDIR      ?= $(PREFIX)/sbin
+INCLUDEDIR   ?= $(PREFIX)/include
+MANDIR       ?= $(PREFIX)/share/man
+DOCDIR       ?= $(PREFIX)/share/doc/fkworker
+PKGCONFIGDIR ?= $(PREFIX)/share/pkgconfig
+PLUGINDIR    ?= $(PREFIX)/lib/fkworker/plugins
+SYSCONFDIR   ?= /etc
+UNITDIR      ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR  ?= $(PREFIX)/lib/sysusers.d
+MANPAGES     := packaging/man/fkworker.8 packaging/man/fkworkerctl.8 packaging/man/fkworker.conf.5
+
+.PHONY: uninstall man-check
+
+install: $(B)/fkworker $(B)/fkworkerctl
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(SYSCONFDIR) \
+		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(INCLUDEDIR) \
+		$(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
+		$(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(PLUGINDIR)
+	install -m 0755 $(B)/fkworker $(DESTDIR)$(SBINDIR)/fkworker
+	install -m 0755 $(B)/fkworkerctl $(DESTDIR)$(BINDIR)/fkworkerctl
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/fkworker.conf ]; then \
+		echo "install: keeping $(DESTDIR)$(SYSCONFDIR)/fkworker.conf"; \
+	else \
+		echo "install -m 0644 conf/fkworker.conf $(DESTDIR)$(SYSCONFDIR)/fkworker.conf"; \
+		install -m 0644 conf/fkworker.conf $(DESTDIR)$(SYSCONFDIR)/fkworker.conf; \
+	fi
+	sed -e 's|/usr/sbin/fkworker|$(SBINDIR)/fkworker|g' -e 's|/etc/|$(SYSCONFDIR)/|g' \
+		systemd/fkworker.service >$(DESTDIR)$(UNITDIR)/fkworker.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/fkworker.service
+	install -m 0644 systemd/fkworker.sysusers $(DESTDIR)$(SYSUSERSDIR)/fkworker.conf
+	install -m 0644 worker/fkworker.h $(DESTDIR)$(INCLUDEDIR)/fkworker.h
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' \
+		packaging/fkworker.pc.in >$(DESTDIR)$(PKGCONFIGDIR)/fkworker.pc
+	chmod 0644 $(DESTDIR)$(PKGCONFIGDIR)/fkworker.pc
+	install -m 0644 packaging/man/fkworker.conf.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 packaging/man/fkworker.8 packaging/man/fkworkerctl.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 0644 worker/examples/example.c $(DESTDIR)$(DOCDIR)/examples/
+
+# The configuration stays: it may hold the host's settings.
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/fkworker $(DESTDIR)$(BINDIR)/fkworkerctl \
+		$(DESTDIR)$(UNITDIR)/fkworker.service $(DESTDIR)$(SYSUSERSDIR)/fkworker.conf \
+		$(DESTDIR)$(INCLUDEDIR)/fkworker.h $(DESTDIR)$(PKGCONFIGDIR)/fkworker.pc \
+		$(DESTDIR)$(MANDIR)/man5/fkworker.conf.5 $(DESTDIR)$(MANDIR)/man8/fkworker.8 \
+		$(DESTDIR)$(MANDIR)/man8/fkworkerctl.8 $(DESTDIR)$(DOCDIR)/examples/example.c
+	-rmdir $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DOCDIR) $(DESTDIR)$(PLUGINDIR) \
+		$(DESTDIR)$(PREFIX)/lib/fkworker 2>/dev/null
+	@echo "uninstall: $(DESTDIR)$(SYSCONFDIR)/fkworker.conf left in place"
+
+# Built from a copy of the sources with packaging/debian as debian/, so the tree stays clean.
+deb:
+	@for t in dpkg-buildpackage dh lintian; do command -v $$t >/dev/null || \
+		{ echo "deb: $$t is missing; 'make setup' installs it" >&2; exit 1; }; done
+	@set -e; t=$$(mktemp -d /tmp/fkworker-deb.XXXXXX); trap 'rm -rf "$$t"' EXIT; \
+	s="$$t/fkworker-$(VERSION)"; mkdir "$$s"; \
+	tar -cf - Makefile README.md common worker supervisor conf systemd packaging | tar -xf - -C "$$s"; \
+	cp -R packaging/debian "$$s/debian"; \
+	echo "deb: dpkg-buildpackage -b in $$s"; \
+	mkdir -p $(B)/deb; rm -f $(B)/deb/*; \
+	if ! (cd "$$s" && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL dpkg-buildpackage -us -uc -b -Jauto) >$(B)/deb/build.log 2>&1; then \
+		tail -n 40 $(B)/deb/build.log; echo "deb: failed; see $(B)/deb/build.log" >&2; exit 1; \
+	fi; \
+	cp "$$t"/*.deb "$$t"/*.changes "$$t"/*.buildinfo $(B)/deb/; \
+	cp "$$t"/*.ddeb $(B)/deb/ 2>/dev/null || true; \
+	ls $(B)/deb/*.deb; \
+	echo "deb: lintian (overrides explained in packaging/debian/fkworker.lintian-overrides)"; \
+	rc=0; lintian --info --display-info --pedantic --fail-on error,warning $(B)/deb/*.changes >$(B)/deb/lintian.txt 2>&1 || rc=$$?; \
+	cat $(B)/deb/lintian.txt; [ $$rc -eq 0 ] || { echo "deb: lintian found problems" >&2; exit $$rc; }
+
+man-check:
+	@set -e; for p in $(MANPAGES); do \
+		mandoc -T lint -W warning $$p || exit 1; \
+		w=$$(LC_ALL=C.UTF-8 MANROFFSEQ= MANWIDTH=80 man --warnings -E UTF-8 -l -Tutf8 -Z $$p 2>&1 >/dev/null); \
+		[ -z "$$w" ] || { echo "$$p: $$w"; exit 1; }; \
+	done; echo "man-check: $(MANPAGES) clean"

@@ -285,6 +285,11 @@ send_hello(struct fkc *c, const struct fkp_reply *r)
 			return;
 		}
 		fkp_pwdhash(p->fp_password, hi.hi_salt, hi.hi_iter, hash);
+		if (hash[0] == '\0') {
+			/* OpenSSL could not hash (out of memory): not the password's fault. */
+			fail(c, FKC_CLOSE_ERROR, "cannot compute the password hash");
+			return;
+		}
 		h.h_pwdhash = hash;
 	}
 	if (fkp_enc_hello(&c->fc_wbuf, &h) == -1) {

@@ -20,6 +20,7 @@
 #define FKP_ERRTYPE_MAX		100
 #define FKP_MESSAGE_MAX		1000
 #define FKP_BACKTRACE_MAX	50
+#define FKP_HI_ITER_MAX		1000000	/* HI "i" above this is refused (server: 4000..8095) */
 
 /* ---- Replies from the server ---- */
 
@@ -78,7 +79,7 @@ int	fkp_hi_parse(const char *text, size_t len, struct fkp_hi *, char *err,
 /*
  * pwdhash of §3.1: SHA-256 of password||salt, then iterations-1 more rounds
  * over the raw 32 bytes; out gets 64 lowercase hex characters and a NUL.
- * iterations <= 1 means one round.
+ * iterations <= 1 means one round. out is "" only if OpenSSL fails (no memory).
  */
 void	fkp_pwdhash(const char *password, const char *salt, long iterations,
 	    char out[65]);

@@ -59,6 +59,12 @@ measure() {
 		printf "%f %f\n", r, wus > "/dev/stderr" }' 2>"$T/$prefix.result"
 }
 
+# ---- the floor: one loopback round trip, no protocol ----
+if [ -x "$B/rtt_floor" ]; then
+	read -r fu fs < <(taskset -c 1 "$B/rtt_floor")
+	awk -v u="$fu" -v s="$fs" 'BEGIN { printf "bench: loopback TCP round trip (no work): %.2f us CPU (user %.2f, sys %.2f): the least one ACK+FETCH per job can cost\n", u + s, u, s }'
+fi
+
 # ---- fkworker ----
 cat >"$T/fkw.conf" <<CONF
 faktory: { url = "$URL"; };

@@ -55,7 +55,7 @@ srv_line(const char *line)
 	char out[256];
 
 	if (!srv.sv_handshaken) {
-		snprintf(srv.sv_hello_line, sizeof(srv.sv_hello_line), "%s", line);
+		snprintf(srv.sv_hello_line, sizeof(srv.sv_hello_line), "%.1000s", line);
 		srv.sv_handshaken = 1;
 		switch (srv.sv_hello) {
 		case SRV_OK: srv_send("+OK\r\n"); break;
@@ -67,7 +67,7 @@ srv_line(const char *line)
 		return;
 	}
 	/* Echo each command back as a simple string so order is visible. */
-	snprintf(out, sizeof(out), "+%s\r\n", line);
+	snprintf(out, sizeof(out), "+%.200s\r\n", line);
 	srv_send(out);
 }
 
