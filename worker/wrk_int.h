@@ -130,5 +130,10 @@ void	wrk_main_slot_ready(struct wrk_slot *);
 /* The connection hit a fatal error (bad credentials): exit 78 after cleanup. */
 void	wrk_main_fatal(const char *why);
 int	wrk_main_may_fetch(void);
+/*
+ * A slot lost its connection. Thousands of slots losing theirs at once (a
+ * server restart) make one log line a second, not one each.
+ */
+void	wrk_main_note_disconnect(const char *why);
 
 #endif

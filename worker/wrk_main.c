@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -39,6 +40,12 @@ static struct ev_io chan_io, sig_io;
 static struct ev_timer ramp_timer, stats_timer, drain_timer, sweep_timer;
 
 static void finish(void) __attribute__((noreturn));
+
+static struct {
+	uint64_t	dc_last_log;	/* ms */
+	int		dc_count;	/* disconnects not logged yet */
+	char		dc_why[160];
+} disc;
 
 int
 wrk_main_may_fetch(void)
@@ -82,6 +89,28 @@ wrk_main_slot_changed(void)
 {
 	if (env.we_state >= WRK_ST_DRAINING && all_idle())
 		finish();
+}
+
+static void
+flush_disconnects(uint64_t now)
+{
+	if (disc.dc_count == 0)
+		return;
+	log_info("%d connection(s) lost (last: %s); reconnecting with backoff",
+	    disc.dc_count, disc.dc_why);
+	disc.dc_count = 0;
+	disc.dc_last_log = now;
+}
+
+void
+wrk_main_note_disconnect(const char *why)
+{
+	uint64_t now = ev_now(env.we_loop);
+
+	disc.dc_count++;
+	snprintf(disc.dc_why, sizeof(disc.dc_why), "%s", why);
+	if (now - disc.dc_last_log >= 1000)
+		flush_disconnects(now);
 }
 
 static void
@@ -221,6 +250,8 @@ check_limits(void)
 static void
 stats_fired(struct ev_loop *loop, struct ev_timer *t)
 {
+	if (ev_now(loop) - disc.dc_last_log >= 1000)
+		flush_disconnects(ev_now(loop));
 	wrk_stats_publish();
 	check_limits();
 	ev_timer_start(loop, t, (uint64_t)env.we_conf->cf_stats_interval);

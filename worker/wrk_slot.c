@@ -306,9 +306,9 @@ slot_closed(struct fkc *c, enum fkc_close why, const char *msg)
 	wrk_env->we_stats.sc_reconnects++;
 	d = backoff_ms(s);
 	s->sl_fails++;
-	if (s->sl_fails == 1 || s->sl_fails % 10 == 0)
-		log_info("slot %d: %s; reconnecting in %llu ms", s->sl_index, msg,
-		    (unsigned long long)d);
+	log_debug("slot %d: %s; reconnecting in %llu ms", s->sl_index, msg,
+	    (unsigned long long)d);
+	wrk_main_note_disconnect(msg);
 	set_state(s, SL_BACKOFF);
 	ev_timer_start(wrk_env->we_loop, &s->sl_timer, d);
 	wrk_main_slot_changed();
