@@ -5,7 +5,8 @@
 set -eu
 
 PKGS="libconfig-dev libmsgpack-dev check libjansson-dev libssl-dev libsystemd-dev pkg-config
-clang libclang-rt-14-dev valgrind jq socat openssl procps"
+clang libclang-rt-14-dev valgrind jq socat openssl procps
+debhelper dpkg-dev lintian mandoc man-db systemd"
 [ "${FKW_SETUP_EXTRA:-}" ] && PKGS="$PKGS $FKW_SETUP_EXTRA"
 
 missing=""
