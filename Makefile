@@ -77,9 +77,12 @@ $(LIBBROKER): $(call obj,$(BROKER_SRC))
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
-# The plugin API symbols live in the executable, so plugins resolve them at dlopen.
-$(B)/fkworker: $(call obj,supervisor/main.c) $(LIBSUP) $(LIBWORKER) $(LIBCOMMON)
-	$(CC) $(ALL_LDFLAGS) -rdynamic -o $@ $^ $(LIBS)
+# The plugin API lives in the executable and plugins resolve it at dlopen; only
+# the symbols of worker/fkworker.h are exported, so a plugin's own functions
+# can never be replaced by ours of the same name.
+EXPORTS := -Wl,--dynamic-list=worker/fkworker.sym
+$(B)/fkworker: $(call obj,supervisor/main.c) $(LIBSUP) $(LIBWORKER) $(LIBCOMMON) worker/fkworker.sym
+	$(CC) $(ALL_LDFLAGS) $(EXPORTS) -o $@ $(filter %.o %.a,$^) $(LIBS)
 $(B)/fkworkerctl: $(call obj,supervisor/fkworkerctl.c) $(LIBSUP) $(LIBCOMMON)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 $(B)/fkbroker: $(call obj,tests/broker/main.c) $(LIBBROKER) $(LIBCOMMON)
@@ -98,7 +101,8 @@ $(B)/plugins/%.so: worker/examples/%.c worker/fkworker.h
 
 $(B)/unit/%: tests/unit/%.c $(LIBSUP) $(LIBWORKER) $(LIBBROKER) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Itests/broker -rdynamic -o $@ $^ $(ALL_LDFLAGS) $(CHECK_LIBS) $(LIBS)
+	$(CC) $(ALL_CFLAGS) -Itests/broker $(EXPORTS) -o $@ $(filter %.c %.a,$^) $(ALL_LDFLAGS) \
+		$(CHECK_LIBS) $(LIBS)
 
 unit: $(UNIT_BIN) $(BINS) $(PLUGINS)
 	@sh tests/unit/run.sh $(B) $(UNIT_BIN)
@@ -229,3 +233,11 @@ man-check:
 		w=$$(LC_ALL=C.UTF-8 MANROFFSEQ= MANWIDTH=80 man --warnings -E UTF-8 -l -Tutf8 -Z $$p 2>&1 >/dev/null); \
 		[ -z "$$w" ] || { echo "$$p: $$w"; exit 1; }; \
 	done; echo "man-check: $(MANPAGES) clean"
+
+# ---- fkbroker's own tools: transcript replayer, pipelined load generator ----
+$(B)/fkreplay: $(call obj,tests/broker/replay/fkreplay.c) $(LIBCOMMON)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+$(B)/fkloadgen: $(call obj,tests/bench/loadgen.c) $(LIBCOMMON)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+integration: $(B)/fkreplay
+bench-broker: $(B)/fkloadgen

@@ -349,7 +349,15 @@ handler_member(struct conf_ctx *cx, const config_setting_t *m, const char *path,
 	if (strcmp(n, "plugin") == 0) {
 		h->h_kind = CONF_H_PLUGIN;
 		hs->hs_kinds++;
-		return handler_string(cx, m, path, &h->h_plugin);
+		if (handler_string(cx, m, path, &h->h_plugin) == -1)
+			return -1;
+		/* dlopen searches the library path for a bare name, not the current directory. */
+		if (h->h_plugin[0] != '/') {
+			conf_err_at(cx, m, path, "the plugin \"%s\" must be an absolute path",
+			    h->h_plugin);
+			return -1;
+		}
+		return 0;
 	}
 	conf_err_at(cx, m, path,
 	    "unknown key (a handler has jobtype, builtin, exec, plugin and timeout)");

@@ -3,7 +3,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-wrk.sh"
 J=$ROOT/tests/integration/jobs
-N=${N:-2000}
+N=${N:-1000}
 start_broker
 CONCURRENCY=50 write_conf "$T/w.conf" "" "
 	{ jobtype = \"true\"; exec = [ \"/bin/true\" ]; timeout = 30; },

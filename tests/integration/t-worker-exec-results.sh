@@ -14,7 +14,7 @@ write_conf "$T/w.conf" "" "
 	{ jobtype = \"missing\"; exec = [ \"/nonexistent/fkw-cmd\", \"x\" ]; },
 	{ jobtype = \"binary\";  exec = [ \"$J/stderr-binary.sh\" ]; },
 	{ jobtype = \"flood\";   exec = [ \"$J/stderr-flood.sh\" ]; },
-	{ jobtype = \"argv\";    exec = [ \"/bin/sh\", \"-c\", "'"echo \$0 \$1 >&2; exit 9"'", \"zero\", \"one\" ]; }"
+	"'{ jobtype = "argv"; exec = [ "/bin/sh", "-c", "echo $0 $1 >&2; exit 9", "zero", "one" ]; }'
 cli push -n 50 --jobtype ok --args '["a", {"b": [1, 2]}]' --prefix ok --batch 50 >/dev/null
 for t in fail segv env missing binary flood argv; do
 	cli push -n 2 --jobtype $t --prefix $t --batch 2 --retry 0 >/dev/null

@@ -882,7 +882,7 @@ START_TEST(test_handlers)
 	ck_assert_int_eq(h->h_kind, CONF_H_PLUGIN);
 	ck_assert_str_eq(h->h_plugin, "/usr/lib/p.so");
 	ck_assert_int_eq(h->h_timeout, 0);
-	ck_assert_int_eq(ok("handlers = ( { jobtype = \"p\"; plugin = \"x.so\"; } );")
+	ck_assert_int_eq(ok("handlers = ( { jobtype = \"p\"; plugin = \"/usr/lib/fkworker/plugins/x.so\"; } );")
 	    ->cf_handlers[0].h_timeout, 1800);
 }
 END_TEST
@@ -905,8 +905,10 @@ START_TEST(test_handler_errors)
 {
 	fails("handlers = ( { jobtype = \"x\"; builtin = \"noop\"; exec = [ \"/bin/true\" ]; } );",
 	    "t:1: handlers[0]: builtin, exec and plugin are exclusive: give only one");
-	fails("handlers = ( { jobtype = \"x\"; plugin = \"a.so\"; exec = [ \"/bin/true\" ]; } );",
+	fails("handlers = ( { jobtype = \"x\"; plugin = \"/a.so\"; exec = [ \"/bin/true\" ]; } );",
 	    "t:1: handlers[0]: builtin, exec and plugin are exclusive: give only one");
+	fails("handlers = ( { jobtype = \"x\"; plugin = \"app.so\"; } );",
+	    "t:1: handlers[0].plugin: the plugin \"app.so\" must be an absolute path");
 	fails("handlers = ( { jobtype = \"x\"; timeout = 5; } );",
 	    "t:1: handlers[0]: needs one of builtin, exec or plugin");
 	fails("handlers = ( { builtin = \"noop\"; } );", "t:1: handlers[0]: jobtype is required");

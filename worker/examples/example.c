@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * example.so: a complete fkworker plugin, meant to be read. It serves
+ *
+ *   echo   synchronous: ACK when args[0] is a string (logged at debug),
+ *          FAIL "BadArgs" otherwise.
+ *   delay  asynchronous: ACK after args[0] milliseconds, waiting on a timer
+ *          of the worker's loop, so a thousand delayed jobs cost no thread
+ *          and block nothing. Its cancel callback stops the timer when the
+ *          job times out or the worker shuts down.
+ *
+ * Build it outside the source tree with
+ *   cc -shared -fPIC $(pkg-config --cflags fkworker) -o example.so example.c
+ * and route jobtypes to it in /etc/fkworker.conf:
+ *   { jobtype = "echo";  plugin = "/usr/lib/fkworker/plugins/example.so"; },
+ *   { jobtype = "delay"; plugin = "/usr/lib/fkworker/plugins/example.so"; timeout = 60; }
+ */
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "fkworker.h"
+
+/* Lets fkworker refuse this file if it was built for another API. */
+const int fkw_plugin_api_version = FKW_PLUGIN_API_VERSION;
+
+#define DELAY_MAX_MS	(24LL * 3600 * 1000)
+
+/* What the plugin shares between jobs: here, a counter, to show udata. */
+struct example {
+	unsigned long	ex_echoed;
+};
+
+static struct example example;
+
+/* ==== echo: done before returning ==== */
+
+static int
+echo(struct fkw_job *job, void *udata)
+{
+	struct example *ex = udata;
+	const char *s = fkw_job_arg_string(job, 0);
+
+	if (s == NULL) {
+		/* The message shows in Faktory's UI next to the retry. */
+		fkw_job_set_error(job, "BadArgs", "echo: args[0] must be a string, got %s",
+		    fkw_job_args_json(job));
+		return FKW_FAIL;
+	}
+	ex->ex_echoed++;
+	fkw_log(FKW_LOG_DEBUG, "echo %s: %s (%lu so far)", fkw_job_jid(job), s,
+	    ex->ex_echoed);
+	return FKW_ACK;
+}
+
+/* ==== delay: done later, from a timer ==== */
+
+static void
+delay_done(struct fkw_timer *t, void *arg)
+{
+	struct fkw_job *job = arg;
+
+	(void)t;	/* the timer is spent: fkworker frees it after this returns */
+	fkw_job_ack(job);
+}
+
+static int
+delay(struct fkw_job *job, void *udata)
+{
+	struct fkw_timer *t;
+	long long ms;
+
+	(void)udata;
+	if (fkw_job_arg_int(job, 0, &ms) == -1 || ms < 0 || ms > DELAY_MAX_MS) {
+		fkw_job_set_error(job, "BadArgs",
+		    "delay: args[0] must be milliseconds from 0 to %lld", DELAY_MAX_MS);
+		return FKW_FAIL;
+	}
+	if ((t = fkw_timer_start((uint64_t)ms, delay_done, job)) == NULL) {
+		fkw_job_set_error(job, "NoMemory", "delay: cannot start a timer");
+		return FKW_FAIL;
+	}
+	/* Kept with the job so that delay_cancel can find it. */
+	fkw_job_set_data(job, t);
+	return FKW_ASYNC;
+}
+
+/* The job timed out or the worker stops: drop the timer, never complete here. */
+static void
+delay_cancel(struct fkw_job *job, void *udata)
+{
+	(void)udata;
+	fkw_timer_cancel(fkw_job_get_data(job));
+}
+
+/* ==== Entry points ==== */
+
+int
+fkw_plugin_init(struct fkw_plugin *p)
+{
+	if (fkw_register(p, "echo", echo, NULL, &example) == -1 ||
+	    fkw_register(p, "delay", delay, delay_cancel, NULL) == -1) {
+		fkw_plugin_set_error(p, "cannot register its jobtypes");
+		return -1;
+	}
+	fkw_log(FKW_LOG_INFO, "example plugin ready (API %d, loaded from %s)",
+	    fkw_api_version(), fkw_plugin_path(p));
+	return 0;
+}
+
+void
+fkw_plugin_fini(void)
+{
+	fkw_log(FKW_LOG_INFO, "example plugin done: %lu echo job(s)", example.ex_echoed);
+}
