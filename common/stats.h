@@ -86,12 +86,23 @@ struct stats_pos {
 	struct stats_ring	*sp_ring;
 };
 
-/* Creates the shared anonymous mapping; NULL with errno on failure. */
+/*
+ * Creates the shared anonymous mapping; NULL with errno on failure (EINVAL
+ * when ring_size is not a power of two in [64, 1 GiB], npos or inflight_cap
+ * is 0 or absurd).
+ */
 struct stats_header *stats_region_create(uint32_t npos, uint32_t inflight_cap,
 			uint32_t ring_size);
 void	stats_region_destroy(struct stats_header *);
+/* Bytes the whole mapping takes (header and every position). */
+size_t	stats_region_size(const struct stats_header *);
 /* Position i (0 <= i < sh_npos). */
 void	stats_region_pos(struct stats_header *, uint32_t i, struct stats_pos *);
+/*
+ * Master only, while no child owns the position: zeroes the slot, empties
+ * the in-flight table and the ring (drop count included) for the next child.
+ */
+void	stats_pos_clear(struct stats_pos *);
 
 /* Seqlock writer side: wrap every change of slot scalars. */
 void	stats_slot_begin(struct stats_slot *);
@@ -111,6 +122,11 @@ void	stats_ring_reset(struct stats_ring *);
 
 /* Latency bucket of a duration in microseconds. */
 int	stats_lat_bucket(uint64_t us);
+/*
+ * The q-quantile (0 < q <= 1) of a latency histogram in microseconds,
+ * interpolated linearly inside its bucket; 0 when the histogram is empty.
+ */
+uint64_t stats_lat_quantile(const uint64_t lat[STATS_LAT_BUCKETS], double q);
 
 /*
  * The record a child writes every stats interval (msgpack map). Counters are

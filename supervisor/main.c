@@ -11,8 +11,6 @@
 #include "sup.h"
 #include "wrk.h"
 
-#define EX_USAGE_ 64
-
 static void
 usage(FILE *f)
 {
@@ -33,7 +31,7 @@ check_conf(struct fkw_conf *conf, const struct conf_errors *errs, int dump)
 	if (conf == NULL) {
 		for (int i = 0; i < errs->ce_n; i++)
 			fprintf(stderr, "fkworker: %s\n", errs->ce_msg[i]);
-		return CONF_EX_CONFIG;
+		return SUP_EX_CONFIG;
 	}
 	if (dump)
 		conf_dump(conf, stdout);
@@ -45,19 +43,11 @@ check_conf(struct fkw_conf *conf, const struct conf_errors *errs, int dump)
 static void __attribute__((noreturn))
 run_single(struct fkw_conf *conf)
 {
+	static char host[256], wid[20];
 	struct wrk_ctx ctx;
-	char host[256];
-	static char wid[32];
-	unsigned char rnd[8];
 
 	memset(&ctx, 0, sizeof(ctx));
-	if (gethostname(host, sizeof(host)) == -1)
-		snprintf(host, sizeof(host), "localhost");
-	host[sizeof(host) - 1] = '\0';
-	if (fkw_random(rnd, sizeof(rnd)) == -1)
-		fatal(71, "getrandom");
-	for (size_t i = 0; i < sizeof(rnd); i++)
-		snprintf(wid + 2 * i, 3, "%02x", rnd[i]);
+	sup_loop_identity(host, sizeof(host), wid, sizeof(wid));
 	ctx.wc_index = 0;
 	ctx.wc_cpu = -1;
 	ctx.wc_chan = -1;
@@ -88,12 +78,12 @@ main(int argc, char **argv)
 		case 'v': so.so_verbose = 1; break;
 		case 'S': single = 1; break;
 		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return EX_USAGE_;
+		default: usage(stderr); return SUP_EX_USAGE;
 		}
 	}
 	if (optind != argc) {
 		usage(stderr);
-		return EX_USAGE_;
+		return SUP_EX_USAGE;
 	}
 	conf = conf_load(so.so_conf_path, 1, &errs);
 	if (check) {
@@ -102,8 +92,12 @@ main(int argc, char **argv)
 		conf_errors_free(&errs);
 		return rc;
 	}
-	if (conf == NULL)
-		return check_conf(conf, &errs, 0);
+	if (conf == NULL) {
+		rc = check_conf(conf, &errs, 0);
+		conf_errors_free(&errs);
+		return rc;
+	}
+	conf_errors_free(&errs);
 	log_init("fkworker", so.so_verbose ? LOG_LVL_DEBUG : conf->cf_log_level,
 	    so.so_foreground && isatty(STDERR_FILENO));
 	if (single) {

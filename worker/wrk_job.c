@@ -161,7 +161,12 @@ wrk_job_start(struct wrk_slot *s, const char *json, size_t len)
 	FKW_ASSERT(j->jb_state != WRK_JOB_RUNNING);
 	if (job_parse(s, json, len) == -1)
 		return;
-	if (wrk_env->we_state >= WRK_ST_DRAINING) {
+	/*
+	 * A FETCH that was already out when draining began still brings a job:
+	 * run it within the drain deadline. Only once leftovers are being failed
+	 * is it failed too, so it is retried elsewhere soon.
+	 */
+	if (wrk_env->we_state >= WRK_ST_STOPPING) {
 		fail_now(s, j->jb_jid, j->jb_jid_len, "Shutdown",
 		    "fkworker is shutting down; the job was not started");
 		return;

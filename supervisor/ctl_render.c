@@ -1,0 +1,178 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ctl_render: fkworkerctl's two views of one struct ctl_status. JSON walks
+ * the field tables of common/ctl.c, so a field added there shows up here
+ * without a second template; the table picks what a person wants to read.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "sup.h"
+
+void
+ctl_render_duration(uint64_t ms, char *buf, size_t len)
+{
+	uint64_t s = ms / 1000;
+
+	if (s < 60)
+		snprintf(buf, len, "%.1fs", (double)ms / 1000);
+	else if (s < 3600)
+		snprintf(buf, len, "%" PRIu64 "m%02" PRIu64 "s", s / 60, s % 60);
+	else if (s < 86400)
+		snprintf(buf, len, "%" PRIu64 "h%02" PRIu64 "m", s / 3600, s / 60 % 60);
+	else
+		snprintf(buf, len, "%" PRIu64 "d%02" PRIu64 "h", s / 86400, s / 3600 % 24);
+}
+
+static const char *
+fmt_kb(int64_t kb, char *buf, size_t len)
+{
+	if (kb < 0)
+		snprintf(buf, len, "-");
+	else if (kb < 1024)
+		snprintf(buf, len, "%" PRId64 " KiB", kb);
+	else if (kb < 1024 * 1024)
+		snprintf(buf, len, "%.1f MiB", (double)kb / 1024);
+	else
+		snprintf(buf, len, "%.2f GiB", (double)kb / (1024 * 1024));
+	return buf;
+}
+
+static const char *
+fmt_us(uint64_t us, char *buf, size_t len)
+{
+	if (us < 1000)
+		snprintf(buf, len, "%" PRIu64 "us", us);
+	else if (us < 1000000)
+		snprintf(buf, len, "%.1fms", (double)us / 1000);
+	else
+		snprintf(buf, len, "%.2fs", (double)us / 1e6);
+	return buf;
+}
+
+static void
+text_queues(FILE *f, const struct ctl_status *st)
+{
+	char age[32];
+
+	fprintf(f, "queues     ");
+	if (!st->st_queues_known) {
+		fprintf(f, "unknown (the server has not answered INFO)\n");
+		return;
+	}
+	if (st->st_nqueues == 0)
+		fprintf(f, "none");
+	for (uint32_t i = 0; i < st->st_nqueues; i++)
+		fprintf(f, "%s%s %" PRId64, i ? "  " : "", st->st_queues[i].cq_name,
+		    st->st_queues[i].cq_size);
+	ctl_render_duration(st->st_queues_age_ms, age, sizeof(age));
+	fprintf(f, "   (as of %s ago)\n", age);
+}
+
+static void
+text_host(FILE *f, const struct ctl_status *st)
+{
+	char up[32], rss[32], p50[32], p99[32];
+	uint32_t serving = 0;
+
+	for (uint32_t i = 0; i < st->st_nchild; i++)
+		serving += strcmp(st->st_child[i].cc_state, "draining") != 0 &&
+		    strcmp(st->st_child[i].cc_state, "backoff") != 0;
+	ctl_render_duration(st->st_uptime_ms, up, sizeof(up));
+	fprintf(f, "fkworker %s on %s (pid %d): %s, up %s\n", st->st_version,
+	    st->st_hostname, st->st_pid, st->st_state, up);
+	fprintf(f, "faktory    %s  %s", st->st_url,
+	    st->st_faktory_up ? "connected" : "NOT connected");
+	if (!st->st_faktory_up && st->st_faktory_error[0])
+		fprintf(f, " (%s)", st->st_faktory_error);
+	fprintf(f, "  wid %s\n", st->st_wid);
+	fprintf(f, "children   %u running of %u   slots %u/%u connected, %u busy "
+	    "(concurrency %u)\n", serving, st->st_cpus, st->st_connected, st->st_slots,
+	    st->st_busy, st->st_concurrency);
+	fprintf(f, "jobs       %" PRIu64 " processed, %" PRIu64 " failed   %.0f jobs/s "
+	    "(last 10 s)\n", st->st_processed, st->st_failed, st->st_jobs_per_sec);
+	fprintf(f, "latency    p50 %s  p99 %s (%s)\n", fmt_us(st->st_p50_us, p50, sizeof(p50)),
+	    fmt_us(st->st_p99_us, p99, sizeof(p99)),
+	    strcmp(st->st_lat_window, "10s") == 0 ? "last 10 s" : "since start");
+	fprintf(f, "memory     RSS %s (children and master)   restarts %" PRIu64 "\n",
+	    fmt_kb(st->st_rss_kb, rss, sizeof(rss)), st->st_restarts);
+	if (st->st_dropped > 0)
+		fprintf(f, "warning    %" PRIu64 " stats records dropped (full rings)\n",
+		    st->st_dropped);
+	text_queues(f, st);
+}
+
+void
+ctl_render_text(FILE *f, const struct ctl_status *st)
+{
+	char cpu[16], slots[32], rss[32], up[32];
+
+	text_host(f, st);
+	fprintf(f, "\n%-5s %-4s %-8s %-9s %-11s %5s %12s %8s %9s %10s %8s %8s\n", "CHILD",
+	    "CPU", "PID", "STATE", "SLOTS", "BUSY", "PROCESSED", "FAILED", "JOBS/S", "RSS",
+	    "RESTARTS", "UPTIME");
+	for (uint32_t i = 0; i < st->st_nchild; i++) {
+		const struct ctl_child *c = &st->st_child[i];
+
+		if (c->cc_cpu >= 0)
+			snprintf(cpu, sizeof(cpu), "%d", c->cc_cpu);
+		else
+			snprintf(cpu, sizeof(cpu), "-");
+		snprintf(slots, sizeof(slots), "%u/%u", c->cc_connected, c->cc_slots);
+		ctl_render_duration(c->cc_uptime_ms, up, sizeof(up));
+		fprintf(f, "%-5d %-4s %-8d %-9s %-11s %5u %12" PRIu64 " %8" PRIu64 " %9.0f "
+		    "%10s %8u %8s\n", c->cc_index, cpu, c->cc_pid, c->cc_state, slots,
+		    c->cc_busy, c->cc_processed, c->cc_failed, c->cc_jobs_per_sec,
+		    fmt_kb(c->cc_rss_kb, rss, sizeof(rss)), c->cc_restarts,
+		    c->cc_pid ? up : "-");
+	}
+}
+
+static json_t *
+json_fields(const struct ctl_field *fields, const void *base)
+{
+	json_t *o = json_object();
+
+	for (const struct ctl_field *fd = fields; fd->f_name != NULL; fd++) {
+		const char *p = (const char *)base + fd->f_off;
+		json_t *v = NULL;
+
+		switch (fd->f_type) {
+		case CTL_F_I32: v = json_integer(*(const int32_t *)(const void *)p); break;
+		case CTL_F_U32: v = json_integer(*(const uint32_t *)(const void *)p); break;
+		case CTL_F_I64: v = json_integer(*(const int64_t *)(const void *)p); break;
+		case CTL_F_U64:
+			v = json_integer((json_int_t)*(const uint64_t *)(const void *)p);
+			break;
+		case CTL_F_DBL: v = json_real(*(const double *)(const void *)p); break;
+		case CTL_F_BOOL: v = json_boolean(*(const int32_t *)(const void *)p); break;
+		case CTL_F_STR: v = json_string(p); break;
+		}
+		/* A string that is not UTF-8 (a hostname) becomes null rather than fail. */
+		json_object_set_new(o, fd->f_name, v != NULL ? v : json_null());
+	}
+	return o;
+}
+
+int
+ctl_render_json(FILE *f, const struct ctl_status *st)
+{
+	json_t *root = json_fields(ctl_status_fields, st);
+	json_t *q = json_object(), *ch = json_array();
+	int rc;
+
+	for (uint32_t i = 0; i < st->st_nqueues; i++)
+		json_object_set_new(q, st->st_queues[i].cq_name,
+		    json_integer(st->st_queues[i].cq_size));
+	for (uint32_t i = 0; i < st->st_nchild; i++)
+		json_array_append_new(ch, json_fields(ctl_child_fields, &st->st_child[i]));
+	json_object_set_new(root, "queues", q);
+	json_object_set_new(root, "children", ch);
+	rc = json_dumpf(root, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	fputc('\n', f);
+	json_decref(root);
+	return rc;
+}

@@ -1,0 +1,264 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * fkworkerctl: the operator's tool. Talks to the master over its control
+ * socket: status [--json], reload, quiet, stop, perf-test N.
+ * Exit status: 0 done, 1 the command failed, 64 usage, 69 fkworker is not
+ * reachable.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sup.h"
+
+#define EX_USAGE_	64
+#define CALL_MS		10000
+#define RELOAD_MS	600000		/* a roll waits for each child's READY */
+
+/* What every command gets: the connection and where it came from. */
+struct ctx {
+	int		 x_fd;
+	const char	*x_sock;
+	const char	*x_conf;	/* -c, or NULL */
+};
+
+struct cmd {
+	const char	*c_name;
+	int		(*c_run)(const struct ctx *, int argc, char **argv);
+	const char	*c_usage;
+};
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: fkworkerctl [-s SOCKET | -c CONF] COMMAND\n"
+	    "  status [--json]      the host's totals and one row per child\n"
+	    "  reload               load the configuration again (prints its errors)\n"
+	    "  quiet                stop fetching; running jobs finish\n"
+	    "  stop                 graceful stop (up to worker.shutdown_timeout)\n"
+	    "  perf-test N [--batch 100] [--jobtype noop] [--queue default] [--url URL]\n"
+	    "            [--timeout 300]\n"
+	    "                       push N jobs and measure jobs/sec end to end\n"
+	    "  -s SOCKET            control socket (default " CONF_DEFAULT_SOCKET ")\n"
+	    "  -c CONF              read control.socket from this configuration file\n");
+}
+
+/* Sends one command; prints the error and returns 1, or 0 with *rp to use and free. */
+static int
+call(int fd, enum ctl_cmd cmd, int timeout_ms, struct ctl_reply *rp)
+{
+	struct ctl_request rq = { .rq_version = CTL_VERSION, .rq_cmd = cmd, .rq_queues = 1 };
+	char err[256];
+
+	if (ctl_client_call(fd, &rq, rp, timeout_ms, err, sizeof(err)) == -1) {
+		fprintf(stderr, "fkworkerctl: %s: %s\n", ctl_cmd_name(cmd), err);
+		return CTL_EX_ERROR;
+	}
+	if (!rp->rp_ok) {
+		fprintf(stderr, "fkworkerctl: %s: %s\n", ctl_cmd_name(cmd),
+		    rp->rp_error ? rp->rp_error : "failed");
+		ctl_reply_free(rp);
+		return CTL_EX_ERROR;
+	}
+	return 0;
+}
+
+static int
+run_status(const struct ctx *x, int argc, char **argv)
+{
+	struct ctl_reply rp;
+	int json = 0, rc;
+
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0 || strcmp(argv[i], "-j") == 0)
+			json = 1;
+		else
+			return EX_USAGE_;
+	}
+	if ((rc = call(x->x_fd, CTL_CMD_STATUS, CALL_MS, &rp)) != 0)
+		return rc;
+	if (rp.rp_status == NULL) {
+		fprintf(stderr, "fkworkerctl: status: the reply has no status\n");
+		rc = CTL_EX_ERROR;
+	} else if (json) {
+		rc = ctl_render_json(stdout, rp.rp_status) == 0 ? 0 : CTL_EX_ERROR;
+	} else {
+		ctl_render_text(stdout, rp.rp_status);
+	}
+	ctl_reply_free(&rp);
+	return rc;
+}
+
+static int
+run_simple(int fd, enum ctl_cmd cmd, int timeout_ms, int argc)
+{
+	struct ctl_reply rp;
+	int rc;
+
+	if (argc != 0)
+		return EX_USAGE_;
+	if ((rc = call(fd, cmd, timeout_ms, &rp)) != 0)
+		return rc;
+	printf("%s\n", rp.rp_message ? rp.rp_message : "ok");
+	ctl_reply_free(&rp);
+	return 0;
+}
+
+static int
+run_reload(const struct ctx *x, int argc, char **argv)
+{
+	FKW_UNUSED(argv);
+	return run_simple(x->x_fd, CTL_CMD_RELOAD, RELOAD_MS, argc);
+}
+
+static int
+run_quiet(const struct ctx *x, int argc, char **argv)
+{
+	FKW_UNUSED(argv);
+	return run_simple(x->x_fd, CTL_CMD_QUIET, CALL_MS, argc);
+}
+
+static int
+run_stop(const struct ctx *x, int argc, char **argv)
+{
+	FKW_UNUSED(argv);
+	return run_simple(x->x_fd, CTL_CMD_STOP, CALL_MS, argc);
+}
+
+static int
+number(const char *s, long long min, long long max, long long *v, const char *what)
+{
+	const char *e;
+
+	if (s == NULL || parse_ll(s, min, max, v, &e) == -1) {
+		fprintf(stderr, "fkworkerctl: perf-test: %s: %s\n", what, s ? e : "missing");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+run_perf(const struct ctx *x, int argc, char **argv)
+{
+	/*
+	 * 64 PUSHB lines in flight keep the producer ahead of the workers: with
+	 * 8 the push itself was the bottleneck on a busy server (measured).
+	 */
+	struct ctl_perf_opts o = {
+		.po_batch = 100, .po_jobtype = "noop", .po_queue = "default",
+		.po_timeout = 300, .po_window = 64,
+	};
+	long long v;
+
+	if (argc < 1 || number(argv[0], 1, 1000000000, &o.po_jobs, "N") == -1)
+		return EX_USAGE_;
+	o.po_conf = x->x_conf;
+	/* Every option takes a value: walk them in pairs. */
+	for (int i = 1; i < argc; i += 2) {
+		const char *opt = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
+
+		if (strcmp(opt, "--batch") == 0) {
+			if (number(val, 1, 100000, &v, "--batch") == -1)
+				return EX_USAGE_;
+			o.po_batch = (int)v;
+		} else if (strcmp(opt, "--timeout") == 0) {
+			if (number(val, 1, 86400, &v, "--timeout") == -1)
+				return EX_USAGE_;
+			o.po_timeout = (int)v;
+		} else if (strcmp(opt, "--jobtype") == 0 && val != NULL) {
+			o.po_jobtype = val;
+		} else if (strcmp(opt, "--queue") == 0 && val != NULL) {
+			o.po_queue = val;
+		} else if (strcmp(opt, "--url") == 0 && val != NULL) {
+			o.po_url = val;
+		} else {
+			return EX_USAGE_;
+		}
+	}
+	return ctl_perf_run(x->x_fd, x->x_sock, &o);
+}
+
+static const struct cmd cmds[] = {
+	{ "status", run_status, "status [--json]" },
+	{ "reload", run_reload, "reload" },
+	{ "quiet", run_quiet, "quiet" },
+	{ "stop", run_stop, "stop" },
+	{ "perf-test", run_perf, "perf-test N [--batch 100] [--jobtype noop] "
+	    "[--queue default] [--url URL] [--timeout 300]" },
+};
+
+/* control.socket of a configuration file (perf-test also takes its password). */
+static const char *
+socket_from_conf(const char *path, char *buf, size_t len)
+{
+	struct conf_errors errs = { 0 };
+	struct fkw_conf *cf = conf_load(path, 0, &errs);
+
+	if (cf == NULL) {
+		for (int i = 0; i < errs.ce_n; i++)
+			fprintf(stderr, "fkworkerctl: %s\n", errs.ce_msg[i]);
+		conf_errors_free(&errs);
+		return NULL;
+	}
+	snprintf(buf, len, "%s", cf->cf_ctl_socket);
+	conf_free(cf);
+	conf_errors_free(&errs);
+	return buf;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option lopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *sock = CONF_DEFAULT_SOCKET, *conf = NULL;
+	char buf[512], err[256];
+	const struct cmd *cmd = NULL;
+	struct ctx x;
+	int ch, rc;
+
+	/* Progress goes to stderr: keep stdout in step when both go to one pipe. */
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	/* "+": options after the command belong to the command. */
+	while ((ch = getopt_long(argc, argv, "+s:c:h", lopts, NULL)) != -1) {
+		switch (ch) {
+		case 's': sock = optarg; break;
+		case 'c': conf = optarg; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return EX_USAGE_;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return EX_USAGE_;
+	}
+	for (size_t i = 0; i < FKW_NELEM(cmds); i++)
+		if (strcmp(argv[optind], cmds[i].c_name) == 0)
+			cmd = &cmds[i];
+	if (cmd == NULL) {
+		fprintf(stderr, "fkworkerctl: unknown command %s\n", argv[optind]);
+		usage(stderr);
+		return EX_USAGE_;
+	}
+	if (conf != NULL) {
+		if ((sock = socket_from_conf(conf, buf, sizeof(buf))) == NULL)
+			return EX_USAGE_;
+	}
+	x.x_sock = sock;
+	x.x_conf = conf;
+	if ((x.x_fd = ctl_client_connect(sock, err, sizeof(err))) == -1) {
+		fprintf(stderr, "fkworkerctl: cannot reach fkworker at %s: %s (is it running?)\n",
+		    sock, err);
+		return CTL_EX_UNAVAILABLE;
+	}
+	rc = cmd->c_run(&x, argc - optind - 1, argv + optind + 1);
+	if (rc == EX_USAGE_)
+		fprintf(stderr, "usage: fkworkerctl [-s SOCKET | -c CONF] %s\n", cmd->c_usage);
+	close(x.x_fd);
+	return rc;
+}

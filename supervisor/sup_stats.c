@@ -1,0 +1,273 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sup_stats: the master's side of the shared region. Drains each child's
+ * ring on a timer (stats interval) keeping the last record, copies its
+ * scoreboard slot, samples totals every second for 10 s rates and latency
+ * quantiles, and folds a dead child's final counters into host totals so
+ * that numbers survive respawns.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "sup.h"
+
+#define SAMPLE_MS	1000
+#define REC_MAX		(64u << 10)	/* a full record is ~12 KiB */
+#define DRAIN_MAX	4096		/* records per child per drain, bounded */
+
+struct host_sample {
+	uint64_t	hs_ms;
+	uint64_t	hs_done;
+	uint64_t	hs_lat[STATS_LAT_BUCKETS];
+};
+
+static struct stats_counters folded;	/* children that are gone */
+static uint64_t folded_dropped;
+static uint64_t bad_records;
+static struct host_sample hist[SUP_RATE_SAMPLES];
+static int nhist;
+static struct ev_timer drain_timer, sample_timer;
+static unsigned char *recbuf;
+
+static void drain_fired(struct ev_loop *, struct ev_timer *);
+static void sample_fired(struct ev_loop *, struct ev_timer *);
+
+void
+sup_stats_init(void)
+{
+	if ((recbuf = malloc(REC_MAX)) == NULL)
+		fatal(SUP_EX_OSERR, "malloc");
+	/* The window starts with the master: a young master's rate is not 0. */
+	hist[0].hs_ms = now_ms();
+	nhist = 1;
+	ev_timer_init(&drain_timer, drain_fired, NULL);
+	ev_timer_init(&sample_timer, sample_fired, NULL);
+	ev_timer_start(sup_env->se_loop, &drain_timer,
+	    (uint64_t)sup_env->se_conf->cf_stats_interval);
+	ev_timer_start(sup_env->se_loop, &sample_timer, SAMPLE_MS);
+}
+
+static int
+is_live(const struct sup_child *c)
+{
+	return c->ch_state >= SUP_CH_STARTING;
+}
+
+void
+sup_stats_reset(struct sup_child *c)
+{
+	memset(&c->ch_last, 0, sizeof(c->ch_last));
+	memset(&c->ch_slot, 0, sizeof(c->ch_slot));
+	c->ch_sampled_ms = 0;
+	c->ch_dropped = 0;
+	c->ch_nrate = 0;
+}
+
+void
+sup_stats_drain(struct sup_child *c)
+{
+	struct stats_ring *r = c->ch_sp.sp_ring;
+	struct stats_counters rec;
+	struct stats_slot sl;
+	int n, last = 0;
+
+	/* Records are totals: only the newest one matters. */
+	for (int i = 0; i < DRAIN_MAX; i++) {
+		n = stats_ring_get(r, recbuf, REC_MAX);
+		if (n == 0)
+			break;
+		if (n > 0)
+			last = n;
+		else
+			bad_records++;
+	}
+	if (last > 0) {
+		if (stats_counters_decode(recbuf, (size_t)last, &rec) == 0 &&
+		    rec.sc_generation == c->ch_generation)
+			c->ch_last = rec;
+		else if (bad_records++ == 0)
+			log_warnx("worker %d (pid %d): unreadable stats record", c->ch_index,
+			    (int)c->ch_pid);
+	}
+	/* After the ring: the slot is written before each record, so it is never older. */
+	if (stats_slot_read(c->ch_sp.sp_slot, &sl) == 0) {
+		c->ch_slot = sl;
+		c->ch_sampled_ms = sl.sl_updated_ms;
+	}
+	c->ch_dropped = atomic_load_explicit(&r->rg_dropped, memory_order_relaxed);
+}
+
+static void
+add_counters(struct stats_counters *to, const struct stats_counters *c)
+{
+	to->sc_fetched += c->sc_fetched;
+	to->sc_processed += c->sc_processed;
+	to->sc_failed += c->sc_failed;
+	to->sc_reconnects += c->sc_reconnects;
+	to->sc_errors += c->sc_errors;
+	to->sc_busy_us += c->sc_busy_us;
+	for (int i = 0; i < STATS_LAT_BUCKETS; i++)
+		to->sc_lat[i] += c->sc_lat[i];
+}
+
+void
+sup_stats_fold(struct sup_child *c)
+{
+	add_counters(&folded, &c->ch_last);
+	folded_dropped += c->ch_dropped;
+	/* The position no longer counts: its numbers now live in the totals. */
+	memset(&c->ch_last, 0, sizeof(c->ch_last));
+	c->ch_dropped = 0;
+}
+
+/* Host totals right now: the folded past plus every position's last record. */
+static void
+host_totals(struct stats_counters *t, uint64_t *dropped)
+{
+	*t = folded;
+	t->sc_njt = 0;
+	*dropped = folded_dropped;
+	for (int p = 0; p < sup_env->se_npos; p++) {
+		add_counters(t, &sup_env->se_child[p].ch_last);
+		*dropped += sup_env->se_child[p].ch_dropped;
+	}
+}
+
+static void
+drain_fired(struct ev_loop *loop, struct ev_timer *t)
+{
+	for (int p = 0; p < sup_env->se_npos; p++)
+		if (is_live(&sup_env->se_child[p]))
+			sup_stats_drain(&sup_env->se_child[p]);
+	ev_timer_start(loop, t, (uint64_t)sup_env->se_conf->cf_stats_interval);
+}
+
+static void
+push_child_sample(struct sup_child *c, uint64_t now)
+{
+	if (c->ch_nrate == SUP_RATE_SAMPLES) {
+		memmove(c->ch_rate, c->ch_rate + 1, sizeof(c->ch_rate) - sizeof(c->ch_rate[0]));
+		c->ch_nrate--;
+	}
+	c->ch_rate[c->ch_nrate].sa_ms = now;
+	c->ch_rate[c->ch_nrate].sa_done = c->ch_last.sc_processed + c->ch_last.sc_failed;
+	c->ch_nrate++;
+}
+
+static void
+sample_fired(struct ev_loop *loop, struct ev_timer *t)
+{
+	struct stats_counters tot;
+	uint64_t now = now_ms(), dropped;
+
+	host_totals(&tot, &dropped);
+	if (nhist == SUP_RATE_SAMPLES) {
+		memmove(hist, hist + 1, sizeof(hist) - sizeof(hist[0]));
+		nhist--;
+	}
+	hist[nhist].hs_ms = now;
+	hist[nhist].hs_done = tot.sc_processed + tot.sc_failed;
+	memcpy(hist[nhist].hs_lat, tot.sc_lat, sizeof(tot.sc_lat));
+	nhist++;
+	for (int p = 0; p < sup_env->se_npos; p++)
+		if (is_live(&sup_env->se_child[p]))
+			push_child_sample(&sup_env->se_child[p], now);
+	ev_timer_start(loop, t, SAMPLE_MS);
+}
+
+static double
+rate(uint64_t from_ms, uint64_t from_done, uint64_t now, uint64_t done)
+{
+	if (now <= from_ms || done < from_done)
+		return 0;
+	return (double)(done - from_done) * 1000.0 / (double)(now - from_ms);
+}
+
+void
+sup_stats_host(struct ctl_status *st)
+{
+	struct stats_counters tot;
+	uint64_t now = now_ms(), lat[STATS_LAT_BUCKETS], n = 0;
+	const uint64_t *use = tot.sc_lat;
+
+	host_totals(&tot, &st->st_dropped);
+	st->st_processed = tot.sc_processed;
+	st->st_failed = tot.sc_failed;
+	snprintf(st->st_lat_window, sizeof(st->st_lat_window), "all");
+	if (nhist > 0) {
+		const struct host_sample *h = &hist[0];
+		st->st_jobs_per_sec = rate(h->hs_ms, h->hs_done, now,
+		    tot.sc_processed + tot.sc_failed);
+		for (int i = 0; i < STATS_LAT_BUCKETS; i++) {
+			lat[i] = tot.sc_lat[i] - h->hs_lat[i];
+			n += lat[i];
+		}
+		/* Quantiles of the last 10 s; of everything when idle that long. */
+		if (n > 0) {
+			use = lat;
+			snprintf(st->st_lat_window, sizeof(st->st_lat_window), "10s");
+		}
+	}
+	st->st_p50_us = stats_lat_quantile(use, 0.50);
+	st->st_p99_us = stats_lat_quantile(use, 0.99);
+	st->st_rss_kb = proc_rss_kb(0);
+	for (int p = 0; p < sup_env->se_npos; p++) {
+		const struct sup_child *c = &sup_env->se_child[p];
+		if (!is_live(c))
+			continue;
+		if (c->ch_state != SUP_CH_RETIRING) {
+			st->st_slots += c->ch_slot.sl_nslots;
+			st->st_connected += c->ch_slot.sl_connected;
+		}
+		st->st_busy += c->ch_slot.sl_busy;
+		if (c->ch_last.sc_rss_kb > 0)
+			st->st_rss_kb += c->ch_last.sc_rss_kb;
+		if (c->ch_sampled_ms > st->st_sampled_ms)
+			st->st_sampled_ms = c->ch_sampled_ms;
+	}
+	for (int i = 0; i < sup_env->se_npos / 2; i++)
+		st->st_restarts += sup_env->se_index[i].ix_restarts;
+}
+
+static const char *
+child_state(const struct sup_child *c)
+{
+	switch (c->ch_state) {
+	case SUP_CH_FREE: return "free";
+	case SUP_CH_BACKOFF: return "backoff";
+	case SUP_CH_STARTING: return "starting";
+	case SUP_CH_RETIRING: return "draining";
+	case SUP_CH_READY: break;
+	}
+	return c->ch_slot.sl_state == STATS_ST_QUIET ? "quiet" : "ready";
+}
+
+void
+sup_stats_child(const struct sup_child *c, struct ctl_child *cc)
+{
+	uint64_t now = now_ms(), done = c->ch_last.sc_processed + c->ch_last.sc_failed;
+
+	memset(cc, 0, sizeof(*cc));
+	cc->cc_index = c->ch_index;
+	cc->cc_cpu = c->ch_ctx.wc_cpu;
+	snprintf(cc->cc_state, sizeof(cc->cc_state), "%s", child_state(c));
+	cc->cc_restarts = sup_env->se_index[c->ch_index].ix_restarts;
+	if (!is_live(c))
+		return;
+	cc->cc_pid = (int32_t)c->ch_pid;
+	cc->cc_generation = c->ch_generation;
+	cc->cc_slots = c->ch_slot.sl_nslots;
+	cc->cc_connected = c->ch_slot.sl_connected;
+	cc->cc_busy = c->ch_slot.sl_busy;
+	cc->cc_processed = c->ch_last.sc_processed;
+	cc->cc_failed = c->ch_last.sc_failed;
+	cc->cc_rss_kb = c->ch_last.sc_rss_kb;
+	cc->cc_uptime_ms = now - c->ch_spawned_ms;
+	cc->cc_sampled_ms = c->ch_sampled_ms;
+	/* A child younger than the window is measured from its start (0 jobs). */
+	if (c->ch_nrate > 0)
+		cc->cc_jobs_per_sec = rate(c->ch_rate[0].sa_ms, c->ch_rate[0].sa_done, now, done);
+	else
+		cc->cc_jobs_per_sec = rate(c->ch_spawned_ms, 0, now, done);
+}
