@@ -68,3 +68,34 @@ start_broker() {
 	BROKER_PORT=$(cat "$T/broker.port")
 	BROKER_URL="tcp://127.0.0.1:$BROKER_PORT"
 }
+
+# ---- talking to fkbroker (after start_broker) ----
+
+# cli ARGS...: fkcli against the broker (see tests/tools/fkcli.c for the commands).
+cli() { "$B/fkcli" -u "$BROKER_URL" "$@"; }
+# audit_field NAME: one field of the broker's XAUDIT (done, pending, acked_multi, ...).
+audit_field() { cli audit | jq -r ".$1"; }
+# stats_field NAME: one field of the broker's XSTATS.
+stats_field() { cli XSTATS | jq -r ".$1"; }
+# xjob_field JID NAME: one field of XJOB for a jid.
+xjob_field() { cli XJOB "$1" | jq -r ".$2"; }
+# expect_eq WHAT GOT WANT
+expect_eq() { [ "$2" = "$3" ] || fail "$1: got '$2', want '$3'"; }
+
+# raw SECONDS FORMAT [ARGS...]: one raw connection to the broker: writes
+# printf FORMAT ARGS, prints what comes back, then "! EOF" if the broker closed
+# the connection within SECONDS or "! OPEN" if it was still open.
+raw() {
+	_secs=$1; shift
+	exec 9<>"/dev/tcp/127.0.0.1/$BROKER_PORT" || fail "cannot connect to the broker"
+	# shellcheck disable=SC2059
+	printf "$@" >&9 2>/dev/null || true
+	if timeout "$_secs" cat <&9; then echo "! EOF"; else echo "! OPEN"; fi
+	exec 9<&- 9>&-
+}
+
+# now_s / elapsed T0: seconds since T0 with three decimals.
+now_s() { date +%s.%N; }
+elapsed() { awk "BEGIN{printf \"%.3f\", $(now_s) - $1}"; }
+# between VALUE LOW HIGH: numeric check.
+between() { awk "BEGIN{exit !($1 >= $2 && $1 <= $3)}"; }

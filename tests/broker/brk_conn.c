@@ -1,0 +1,626 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * brk_conn: client connections. Each one is a small state machine:
+ *
+ *   HANDSHAKE (+HI sent, 2 s to say HELLO) -> READY <-> BLOCKED (in FETCH) -> DEAD
+ *
+ * Commands of one read are answered in order into one output buffer that is
+ * written once per batch (pipelined clients cost one read and one write).
+ * A blocked FETCH holds back the commands behind it, as the real server's
+ * one-line-at-a-time loop does. Closed connections wait in a graveyard until
+ * the loop is back at the top, so no callback ever sees a freed one.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "brk.h"
+#include "log.h"
+#include "net.h"
+
+#define HANDSHAKE_MS	2000
+#define READ_CHUNK	(64u << 10)
+#define READ_BUDGET	(1u << 20)	/* per wakeup, so one client cannot starve the rest */
+#define GARBAGE		"\x01\xfegarbage\x7f\r\n"
+
+static void conn_io(struct ev_loop *, struct ev_io *, uint32_t);
+static void conn_timer(struct ev_loop *, struct ev_timer *);
+
+/* ---- output ---- */
+
+static void
+out_append(struct bconn *c, const char *s, size_t n)
+{
+	if (c->c_state == BC_DEAD)
+		return;
+	if (buf_append(&c->c_out, s, n) == -1) {
+		log_warnx("connection %llu: out of memory for replies", (unsigned long long)c->c_id);
+		conn_kill(c);
+		return;
+	}
+	c->c_out_total += n;
+}
+
+static void
+reply(struct bconn *c, const char *s, size_t n)
+{
+	/* Faults are for worker connections; tools and admin verbs get clean replies. */
+	if (c->c_worker != NULL && !c->c_nofault && fault_garbage(c->c_brk)) {
+		out_append(c, GARBAGE, sizeof(GARBAGE) - 1);
+		return;
+	}
+	out_append(c, s, n);
+}
+
+void
+reply_ok(struct bconn *c)
+{
+	reply(c, "+OK\r\n", 5);
+}
+
+void
+reply_null(struct bconn *c)
+{
+	reply(c, "$-1\r\n", 5);
+}
+
+void
+reply_wire(struct bconn *c, const char *s, size_t n)
+{
+	reply(c, s, n);
+}
+
+void
+reply_bulk(struct bconn *c, const char *s, size_t n)
+{
+	char head[32];
+	int hl = snprintf(head, sizeof(head), "$%zu\r\n", n);
+	struct buf t;
+
+	buf_init(&t);
+	if (buf_append(&t, head, (size_t)hl) == 0 && buf_append(&t, s, n) == 0 &&
+	    buf_append(&t, "\r\n", 2) == 0)
+		reply(c, t.b_data, t.b_len);
+	else
+		conn_kill(c);
+	buf_free(&t);
+}
+
+void
+reply_err_raw(struct bconn *c, const char *prefix, const char *s, size_t n)
+{
+	struct buf t;
+
+	buf_init(&t);
+	if (buf_puts(&t, "-ERR ") == 0 && buf_puts(&t, prefix) == 0 &&
+	    buf_append(&t, s != NULL ? s : "", s != NULL ? n : 0) == 0 &&
+	    buf_append(&t, "\r\n", 2) == 0)
+		reply(c, t.b_data, t.b_len);
+	else
+		conn_kill(c);
+	buf_free(&t);
+}
+
+void
+reply_err(struct bconn *c, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		n = 0;
+	reply_err_raw(c, "", msg, (size_t)n < sizeof(msg) ? (size_t)n : sizeof(msg) - 1);
+}
+
+void
+conn_flush(struct bconn *c)
+{
+	uint64_t lim = c->c_delayed > 0 || c->c_brk->b_latency_us > 0 ? c->c_release :
+	    c->c_out_total;
+	size_t want;
+	ssize_t n;
+
+	if (c->c_state == BC_DEAD)
+		return;
+	if (c->c_closing)
+		lim = c->c_out_total;
+	/* lim can lag behind after XFAULT turned latency on: nothing held back is due. */
+	want = lim > c->c_out_sent ? (size_t)(lim - c->c_out_sent) : 0;
+	if (want > buf_rlen(&c->c_out))
+		want = buf_rlen(&c->c_out);
+	while (want > 0) {
+		n = write(c->c_fd, buf_rptr(&c->c_out), want);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && errno == EAGAIN)
+			break;
+		if (n <= 0) {
+			log_debug("connection %llu: write: %s", (unsigned long long)c->c_id,
+			    strerror(errno));
+			conn_kill(c);
+			return;
+		}
+		buf_consume(&c->c_out, (size_t)n);
+		c->c_out_sent += (uint64_t)n;
+		want -= (size_t)n;
+	}
+	if (want > 0) {
+		ev_io_mod(c->c_brk->b_loop, &c->c_io, EPOLLIN | EPOLLOUT);
+		return;
+	}
+	ev_io_mod(c->c_brk->b_loop, &c->c_io, EPOLLIN);
+	if (c->c_closing && c->c_out_sent == c->c_out_total)
+		conn_kill(c);
+}
+
+/* ---- lifecycle ---- */
+
+static void
+kick_arm(struct brk *b)
+{
+	if (!ev_timer_active(&b->b_kick))
+		ev_timer_start(b->b_loop, &b->b_kick, 0);
+}
+
+void
+conn_wake(struct bconn *c)
+{
+	struct brk *b = c->c_brk;
+
+	if (c->c_runnable || c->c_state == BC_DEAD)
+		return;
+	c->c_runnable = 1;
+	c->c_rnext = NULL;
+	if (b->b_runnable_tail != NULL)
+		b->b_runnable_tail->c_rnext = c;
+	else
+		b->b_runnable = c;
+	b->b_runnable_tail = c;
+	kick_arm(b);
+}
+
+static void
+unblock(struct bconn *c)
+{
+	struct brk *b = c->c_brk;
+
+	for (size_t i = 0; i < c->c_nwaits; i++) {
+		struct bwait *w = &c->c_waits[i];
+		struct bqueue *q = w->w_queue;
+		if (w->w_prev != NULL)
+			w->w_prev->w_next = w->w_next;
+		else
+			q->q_whead = w->w_next;
+		if (w->w_next != NULL)
+			w->w_next->w_prev = w->w_prev;
+		else
+			q->q_wtail = w->w_prev;
+	}
+	/* Queues made only to wait on are forgotten again (checked after unlinking all). */
+	for (size_t i = 0; i < c->c_nwaits; i++) {
+		struct bqueue *q = c->c_waits[i].w_queue;
+		size_t k;
+		for (k = 0; k < i && c->c_waits[k].w_queue != q; k++)
+			;
+		if (k == i)
+			store_queue_gc(b, q);
+	}
+	c->c_nwaits = 0;
+	ev_timer_stop(b->b_loop, &c->c_timer);
+	if (c->c_state == BC_BLOCKED)
+		c->c_state = BC_READY;
+}
+
+void
+conn_kill(struct bconn *c)
+{
+	struct brk *b = c->c_brk;
+
+	if (c->c_state == BC_DEAD)
+		return;
+	unblock(c);
+	worker_detach(b, c);
+	fault_forget(c);
+	ev_timer_stop(b->b_loop, &c->c_timer);
+	ev_io_del(b->b_loop, &c->c_io);
+	close(c->c_fd);
+	c->c_fd = -1;
+	c->c_state = BC_DEAD;
+	b->b_nconns--;
+	if (c->c_ready_counted)
+		b->b_nready--;
+	if (c->c_prev != NULL)
+		c->c_prev->c_next = c->c_next;
+	else
+		b->b_conns = c->c_next;
+	if (c->c_next != NULL)
+		c->c_next->c_prev = c->c_prev;
+	c->c_gnext = b->b_grave;
+	b->b_grave = c;
+	kick_arm(b);
+}
+
+static void
+conn_free(struct bconn *c)
+{
+	buf_free(&c->c_in);
+	buf_free(&c->c_out);
+	free(c->c_waits);
+	free(c);
+}
+
+void
+conn_close_after_flush(struct bconn *c)
+{
+	if (c->c_state == BC_DEAD)
+		return;
+	unblock(c);
+	c->c_closing = 1;
+	conn_flush(c);
+}
+
+static void
+greet(struct bconn *c)
+{
+	char hi[96];
+	uint64_t r = 0;
+	int n;
+
+	if (c->c_brk->b_opt.o_password == NULL) {
+		out_append(c, "+HI {\"v\":2}\r\n", 13);
+		return;
+	}
+	/* As the server: i in 4000..8095, s the hex of a random 63-bit number. */
+	if (fkw_random(&r, sizeof(r)) == -1)
+		r = now_us() * 0x9e3779b97f4a7c15ULL;
+	r &= 0x7fffffffffffffffULL;
+	c->c_iter = 4000 + (long)fkw_rand_below(4096);
+	snprintf(c->c_salt, sizeof(c->c_salt), "%llx", (unsigned long long)r);
+	n = snprintf(hi, sizeof(hi), "+HI {\"v\":2,\"i\":%ld,\"s\":\"%s\"}\r\n", c->c_iter,
+	    c->c_salt);
+	out_append(c, hi, (size_t)n);
+}
+
+/* The greeting is not a reply: --latency-us does not hold it back. */
+static void
+greet_now(struct bconn *c)
+{
+	greet(c);
+	c->c_release = c->c_out_total;
+	conn_flush(c);
+}
+
+static void
+on_accept(struct ev_loop *l, struct ev_io *io, uint32_t events)
+{
+	struct brk *b = io->io_arg;
+	struct bconn *c;
+	int fd;
+
+	FKW_UNUSED(l);
+	FKW_UNUSED(events);
+	while ((fd = accept4(b->b_lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
+		if (fault_refusing(b) || b->b_stopping) {
+			close(fd);
+			continue;
+		}
+		if ((c = calloc(1, sizeof(*c))) == NULL) {
+			close(fd);
+			continue;
+		}
+		net_set_nodelay(fd);
+		c->c_brk = b;
+		c->c_fd = fd;
+		c->c_id = ++b->b_conn_ids;
+		buf_init(&c->c_in);
+		buf_init(&c->c_out);
+		ev_io_init(&c->c_io, fd, conn_io, c);
+		ev_timer_init(&c->c_timer, conn_timer, c);
+		if (ev_io_add(b->b_loop, &c->c_io, EPOLLIN) == -1) {
+			close(fd);
+			free(c);
+			continue;
+		}
+		c->c_next = b->b_conns;
+		if (b->b_conns != NULL)
+			b->b_conns->c_prev = c;
+		b->b_conns = c;
+		b->b_nconns++;
+		ev_timer_start(b->b_loop, &c->c_timer, HANDSHAKE_MS);
+		greet_now(c);
+	}
+	if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+		log_warn("accept");
+}
+
+int
+conn_listen(struct brk *b, const char *host, const char *port, char *err, size_t errlen)
+{
+	if ((b->b_lfd = net_listen_tcp(host, port, 1024, err, errlen)) == -1)
+		return -1;
+	ev_io_init(&b->b_lio, b->b_lfd, on_accept, b);
+	if (ev_io_add(b->b_loop, &b->b_lio, EPOLLIN) == -1) {
+		snprintf(err, errlen, "epoll: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- input ---- */
+
+/* The next complete line (without LF, CR stripped) or 0 with *len unset. */
+static int
+next_line(struct bconn *c, const char **line, size_t *len, size_t *used)
+{
+	const char *p = buf_rptr(&c->c_in), *nl;
+	size_t avail = buf_rlen(&c->c_in);
+
+	if (c->c_scan >= avail)
+		return 0;
+	nl = memchr(p + c->c_scan, '\n', avail - c->c_scan);
+	if (nl == NULL) {
+		c->c_scan = avail;
+		return 0;
+	}
+	*used = (size_t)(nl - p) + 1;
+	*len = (size_t)(nl - p);
+	if (*len > 0 && p[*len - 1] == '\r')
+		(*len)--;
+	*line = p;
+	c->c_scan = 0;
+	return 1;
+}
+
+static void
+handshake(struct bconn *c, const char *line, size_t n)
+{
+	struct brk *b = c->c_brk;
+	char msg[64];
+	int r = worker_hello(c, line, n), k;
+
+	if (r == -1) {
+		conn_kill(c);		/* the server closes without a word */
+		return;
+	}
+	if (r == 1) {
+		out_append(c, "-ERR Invalid password\r\n", 23);
+		conn_close_after_flush(c);
+		return;
+	}
+	ev_timer_stop(b->b_loop, &c->c_timer);
+	c->c_state = BC_READY;
+	c->c_ready_counted = 1;
+	b->b_nready++;
+	out_append(c, "+OK\r\n", 5);
+	if ((long long)b->b_nready > b->b_opt.o_max_conns) {
+		/* Past the cap the handshake still succeeds, then the error and the close. */
+		k = snprintf(msg, sizeof(msg), "-ERR too many connections: %lld\r\n",
+		    b->b_opt.o_max_conns);
+		out_append(c, msg, (size_t)k);
+		conn_close_after_flush(c);
+	}
+}
+
+static void
+conn_process(struct bconn *c)
+{
+	const char *line;
+	size_t len, used;
+	int idle = 0;
+
+	while (c->c_state == BC_READY || c->c_state == BC_HANDSHAKE) {
+		if (c->c_closing || buf_rlen(&c->c_out) > BRK_OUT_HIGH)
+			break;
+		if (!next_line(c, &line, &len, &used)) {
+			idle = 1;
+			break;
+		}
+		/* The line stays readable: only a read moves c_in's bytes. */
+		buf_consume(&c->c_in, used);
+		if (c->c_state == BC_HANDSHAKE)
+			handshake(c, line, len);
+		else
+			cmd_dispatch(c, line, len);
+	}
+	if (c->c_state == BC_DEAD)
+		return;
+	if (c->c_eof && !c->c_closing) {
+		if (c->c_state == BC_HANDSHAKE) {
+			conn_kill(c);
+			return;
+		}
+		/* The client is gone; a FETCH still waiting would reserve a job for nobody. */
+		if (idle || c->c_state == BC_BLOCKED) {
+			conn_close_after_flush(c);
+			return;
+		}
+	}
+	if (c->c_brk->b_latency_us > 0 && !c->c_closing)
+		fault_delay(c);
+	conn_flush(c);
+}
+
+static void
+conn_read(struct bconn *c)
+{
+	size_t budget = READ_BUDGET;
+	ssize_t n;
+
+	while (budget > 0 && !c->c_eof) {
+		if (buf_rlen(&c->c_in) > BRK_MAX_LINE) {
+			log_info("connection %llu: line longer than %u bytes, closing",
+			    (unsigned long long)c->c_id, BRK_MAX_LINE);
+			conn_kill(c);
+			return;
+		}
+		if (buf_reserve(&c->c_in, READ_CHUNK) == -1) {
+			conn_kill(c);
+			return;
+		}
+		n = read(c->c_fd, c->c_in.b_data + c->c_in.b_len,
+		    c->c_in.b_cap - c->c_in.b_len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && errno == EAGAIN)
+			break;
+		if (n <= 0) {
+			if (n == -1)
+				log_debug("connection %llu: read: %s", (unsigned long long)c->c_id,
+				    strerror(errno));
+			c->c_eof = 1;
+			break;
+		}
+		c->c_in.b_len += (size_t)n;
+		/* What is left stays readable: epoll reports it again after the others. */
+		budget = (size_t)n > budget ? 0 : budget - (size_t)n;
+	}
+}
+
+static void
+conn_io(struct ev_loop *l, struct ev_io *io, uint32_t events)
+{
+	struct bconn *c = io->io_arg;
+
+	FKW_UNUSED(l);
+	if (events & EPOLLOUT) {
+		conn_flush(c);
+		if (c->c_state == BC_DEAD)
+			return;
+		if (buf_rlen(&c->c_out) <= BRK_OUT_HIGH && c->c_state == BC_READY)
+			conn_wake(c);
+	}
+	if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
+		if (c->c_closing) {
+			/* Draining before a close: input is ignored. */
+			char sink[4096];
+			ssize_t n = read(c->c_fd, sink, sizeof(sink));
+			if (n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR))
+				conn_kill(c);
+			return;
+		}
+		conn_read(c);
+		if (c->c_state != BC_DEAD)
+			conn_process(c);
+	}
+}
+
+static void
+conn_timer(struct ev_loop *l, struct ev_timer *t)
+{
+	struct bconn *c = t->tm_arg;
+
+	FKW_UNUSED(l);
+	if (c->c_state == BC_HANDSHAKE) {
+		log_debug("connection %llu: no HELLO within 2 s", (unsigned long long)c->c_id);
+		conn_kill(c);
+		return;
+	}
+	if (c->c_state == BC_BLOCKED) {
+		unblock(c);
+		reply_null(c);
+		conn_wake(c);
+	}
+}
+
+/* The 0 ms timer: connections with work queued by others, then the graveyard. */
+static void
+kick(struct ev_loop *l, struct ev_timer *t)
+{
+	struct brk *b = t->tm_arg;
+	struct bconn *c;
+	int budget = 100000;
+
+	FKW_UNUSED(l);
+	while ((c = b->b_runnable) != NULL && budget-- > 0) {
+		b->b_runnable = c->c_rnext;
+		if (b->b_runnable == NULL)
+			b->b_runnable_tail = NULL;
+		c->c_runnable = 0;
+		if (c->c_state != BC_DEAD)
+			conn_process(c);
+	}
+	while ((c = b->b_grave) != NULL) {
+		b->b_grave = c->c_gnext;
+		conn_free(c);
+	}
+	if (b->b_runnable != NULL)
+		kick_arm(b);
+}
+
+void
+conn_init(struct brk *b)
+{
+	ev_timer_init(&b->b_kick, kick, b);
+}
+
+/* ---- blocked FETCH ---- */
+
+int
+conn_block(struct bconn *c, struct bqueue *const *qs, size_t n, int quiet)
+{
+	struct brk *b = c->c_brk;
+
+	if (!quiet) {
+		if (n > c->c_capwaits) {
+			struct bwait *w = realloc(c->c_waits, n * sizeof(*w));
+			if (w == NULL)
+				return -1;
+			c->c_waits = w;
+			c->c_capwaits = n;
+		}
+		for (size_t i = 0; i < n; i++) {
+			struct bwait *w = &c->c_waits[i];
+			struct bqueue *q = qs[i];
+			w->w_conn = c;
+			w->w_queue = q;
+			w->w_next = NULL;
+			w->w_prev = q->q_wtail;
+			if (q->q_wtail != NULL)
+				q->q_wtail->w_next = w;
+			else
+				q->q_whead = w;
+			q->q_wtail = w;
+		}
+		c->c_nwaits = n;
+	}
+	c->c_state = BC_BLOCKED;
+	ev_timer_start(b->b_loop, &c->c_timer, (uint64_t)b->b_opt.o_fetch_wait_ms);
+	return 0;
+}
+
+void
+conn_unblock(struct bconn *c)
+{
+	unblock(c);
+}
+
+void
+conn_serve_waiters(struct brk *b, struct bqueue *q)
+{
+	FKW_UNUSED(b);
+	while (q->q_len > 0 && !q->q_paused && q->q_whead != NULL)
+		if (!cmd_fetch_retry(q->q_whead->w_conn))
+			break;
+}
+
+void
+conn_free_all(struct brk *b)
+{
+	struct bconn *c;
+
+	while ((c = b->b_conns) != NULL)
+		conn_kill(c);
+	while ((c = b->b_grave) != NULL) {
+		b->b_grave = c->c_gnext;
+		conn_free(c);
+	}
+	b->b_runnable = b->b_runnable_tail = NULL;
+}
