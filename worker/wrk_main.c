@@ -69,6 +69,8 @@ wrk_main_slot_ready(struct wrk_slot *s)
 	FKW_UNUSED(s);
 	if (++env.we_nready_once == env.we_nslots && env.we_state == WRK_ST_STARTING) {
 		env.we_state = WRK_ST_RUNNING;
+		/* Publish first, so a status taken at READY already counts every slot. */
+		wrk_stats_publish();
 		wrk_stats_state(STATS_ST_READY);
 		log_info("%d slots connected", env.we_nslots);
 		chan_send(WRK_MSG_READY);
