@@ -40,7 +40,8 @@ drill_pick() {
 	*) echo "$1" ;;
 	esac
 }
-# A factor for waits: sanitizers run ~3x slower, valgrind ~20x.
+# A factor for waits: sanitizers run ~3x slower; under valgrind the job counts
+# are cut far more, so waits only need 10x.
 DRILL_SLOW=$(drill_pick 1 3 10)
 # drill_secs S: S seconds scaled for the flavour.
 drill_secs() { echo $(($1 * DRILL_SLOW)); }
@@ -100,7 +101,7 @@ drill_restart_broker() {
 	[ "$(cat "$T/broker2.port")" = "$port" ] || fail "new fkbroker is on another port"
 }
 
-# drill_jids PREFIX FROM TO: the commands "XJOB PREFIX-%08d", one a line.
+# drill_xjob_cmds PREFIX FROM TO: the commands "XJOB PREFIX-%08d", one a line.
 drill_xjob_cmds() {
 	awk -v p="$1" -v a="$2" -v b="$3" 'BEGIN { for (i = a; i <= b; i++) printf "XJOB %s-%08d\n", p, i }'
 }
@@ -221,15 +222,22 @@ drill_wait_n() {
 }
 
 # drill_wait_progress N SECONDS: 0 once N jobs are done; 1 as soon as the
-# queues are empty and the done count has not moved for 2 s (the rest is
-# stuck in reservations), or after SECONDS.
+# rest is stuck in reservations nobody works on: queues empty, every slot of
+# fkworker connected (so no ACK or FAIL waits for a reconnect) and idle, and
+# the done count unchanged for 2 s; or 1 after SECONDS.
+drill_idle() {
+	local s
+	s=$(status_json 2>/dev/null) || return 0	# no fkworker: nobody works on them
+	[ "$(echo "$s" | jq '.connected == .slots and .busy == 0')" = true ]
+}
 drill_wait_progress() {
 	local n=$1 lim=$2 t=0 last=-1 same=0 a d
 	while [ "$t" -lt $((lim * 5)) ]; do
 		a=$(cli audit) || return 1
 		d=$(echo "$a" | jq .done)
 		[ "$d" -ge "$n" ] && return 0
-		if [ "$d" = "$last" ] && [ "$(cli XSTATS | jq '.enqueued + .retries + .scheduled')" = 0 ]; then
+		if [ "$d" = "$last" ] && [ "$(cli XSTATS | jq '.enqueued + .retries + .scheduled')" = 0 ] &&
+		    drill_idle; then
 			same=$((same + 1))
 			[ $same -ge 10 ] && return 1
 		else

@@ -11,7 +11,7 @@
 . "$(dirname "$0")/lib-sup.sh"
 . "$(dirname "$0")/lib-drill.sh"
 
-N=$(drill_pick 20000 8000 600)
+N=$(drill_pick 20000 10000 600)
 SLEEP_MS=$(drill_pick 100 100 200)
 read -r -a CONCS <<<"$(drill_pick "100 60 80 40" "60 40 50 30" "10 8 6 4")"
 start_broker --retry-delay-ms 0 --reap-s 86400
