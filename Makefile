@@ -51,7 +51,7 @@ PLUGINS   := $(patsubst worker/examples/%.c,$(B)/plugins/%.so,$(wildcard worker/
 
 BINS := $(B)/fkworker $(B)/fkworkerctl $(B)/fkbroker $(B)/fkcli
 
-.PHONY: all setup check unit integration interop fuzz fuzz-build bench bench-broker \
+.PHONY: all setup check unit integration interop valgrind fuzz fuzz-build bench bench-broker \
 	demo install clean distclean deb
 .DEFAULT_GOAL := all
 
@@ -114,6 +114,10 @@ check: setup
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory integration
+
+# Reliability drills 1, 2 and 7 under valgrind (a plain build; CI runs it too).
+valgrind: $(BINS) $(PLUGINS)
+	@sh tests/valgrind/run.sh $(B)
 
 interop: $(BINS)
 	@sh tests/interop/run.sh $(B)

@@ -101,7 +101,15 @@ main(int argc, char **argv)
 	log_init("fkworker", so.so_verbose ? LOG_LVL_DEBUG : conf->cf_log_level,
 	    so.so_foreground && isatty(STDERR_FILENO));
 	if (single) {
+		char err[512];
+
 		log_setproc("worker 0");
+		/* One child's slots in this process: the master's descriptor check applies. */
+		if (sup_reload_nofile(conf, err, sizeof(err)) == -1) {
+			log_errx("%s", err);
+			conf_free(conf);
+			return SUP_EX_CONFIG;
+		}
 		run_single(conf);
 	}
 	log_setproc("master");

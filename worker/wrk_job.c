@@ -60,6 +60,10 @@ rescue_jid(const char *json, size_t len, char *out, size_t outlen)
 	if (q == NULL || (n = (size_t)(q - p)) == 0 || n >= outlen ||
 	    memchr(p, '\\', n) != NULL)
 		return -1;
+	/* Raw control bytes (NUL included) cannot be in a JSON string: not a jid. */
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)p[i] < 0x20)
+			return -1;
 	memcpy(out, p, n);
 	out[n] = '\0';
 	return 0;
@@ -99,8 +103,8 @@ bad_json(struct wrk_slot *s, const char *json, size_t len, const json_error_t *e
 		fail_now(s, jid, strlen(jid), "BadJob", msg);
 		return;
 	}
-	log_warnx("slot %d: %s and has no readable jid (%.60s...); it returns after "
-	    "its reservation expires", s->sl_index, msg, json);
+	log_warnx("slot %d: %s and has no readable jid (%.*s...); it returns after "
+	    "its reservation expires", s->sl_index, msg, (int)(len < 60 ? len : 60), json);
 	wrk_slot_resume(s);
 }
 
@@ -122,7 +126,8 @@ job_parse(struct wrk_slot *s, const char *json, size_t len)
 	s->sl_raw.b_data[len] = '\0';
 	j->jb_raw = s->sl_raw.b_data;
 	j->jb_raw_len = len;
-	j->jb_json = json_loadb(json, len, 0, &e);
+	/* "\u0000" is valid JSON, and Faktory passes it through: allow it. */
+	j->jb_json = json_loadb(json, len, JSON_ALLOW_NUL, &e);
 	if (j->jb_json == NULL || !json_is_object(j->jb_json)) {
 		if (j->jb_json != NULL)
 			snprintf(e.text, sizeof(e.text), "not a JSON object");
@@ -132,8 +137,8 @@ job_parse(struct wrk_slot *s, const char *json, size_t len)
 	}
 	v = json_object_get(j->jb_json, "jid");
 	if (!json_is_string(v) || json_string_length(v) == 0) {
-		log_warnx("slot %d: job without a jid (%.80s); it cannot be reported",
-		    s->sl_index, json);
+		log_warnx("slot %d: job without a jid (%.*s); it cannot be reported",
+		    s->sl_index, (int)(len < 80 ? len : 80), json);
 		wrk_env->we_stats.sc_errors++;
 		wrk_job_clear(j);
 		wrk_slot_resume(s);
@@ -141,12 +146,22 @@ job_parse(struct wrk_slot *s, const char *json, size_t len)
 	}
 	j->jb_jid = json_string_value(v);
 	j->jb_jid_len = json_string_length(v);
+	if (strlen(j->jb_jid) != j->jb_jid_len) {
+		/* Handlers and the in-flight table take the jid as a C string. */
+		fail_now(s, j->jb_jid, j->jb_jid_len, "BadJob", "job jid contains a NUL character");
+		return -1;
+	}
 	v = json_object_get(j->jb_json, "jobtype");
 	j->jb_jobtype = json_is_string(v) ? json_string_value(v) : NULL;
 	j->jb_args = json_object_get(j->jb_json, "args");
 	if (j->jb_jobtype == NULL || *j->jb_jobtype == '\0' || !json_is_array(j->jb_args)) {
 		fail_now(s, j->jb_jid, j->jb_jid_len, "BadJob", j->jb_jobtype == NULL ||
 		    *j->jb_jobtype == '\0' ? "job has no jobtype" : "job args is not an array");
+		return -1;
+	}
+	if (strlen(j->jb_jobtype) != json_string_length(v)) {
+		/* "noop\u0000x" must not run as "noop". */
+		fail_now(s, j->jb_jid, j->jb_jid_len, "BadJob", "job jobtype contains a NUL character");
 		return -1;
 	}
 	return 0;
