@@ -189,10 +189,6 @@ slot_ready(struct fkc *c)
 
 	s->sl_fails = 0;
 	s->sl_nexpect = 0;
-	if (!s->sl_was_ready) {
-		s->sl_was_ready = 1;
-		wrk_main_slot_ready(s);
-	}
 	set_state(s, s->sl_job.jb_state == WRK_JOB_RUNNING ? SL_RUNNING : SL_IDLE);
 	if (s->sl_report_state == RP_SENT)
 		s->sl_report_state = RP_QUEUED;
@@ -200,6 +196,11 @@ slot_ready(struct fkc *c)
 		slot_next(s);
 	else if (s->sl_report_state == RP_QUEUED)
 		slot_next(s);
+	/* After set_state: the READY this may send must count this slot as connected. */
+	if (!s->sl_was_ready) {
+		s->sl_was_ready = 1;
+		wrk_main_slot_ready(s);
+	}
 }
 
 static void
