@@ -62,6 +62,7 @@ struct fkw_conf {
 	int			 cf_heartbeat;		/* s */
 	int			 cf_cpu_affinity;
 	int			 cf_pipelining;
+	int			 cf_slots_per_conn;	/* job slots sharing one connection */
 	long long		 cf_max_jobs_per_child;	/* 0 = never */
 	uint64_t		 cf_memory_limit;	/* bytes per child; 0 = none */
 	int			 cf_connect_timeout;	/* ms for connect + handshake */

@@ -21,6 +21,8 @@ struct ev_loop {
 	struct epoll_event el_evs[EV_BATCH];	/* the batch being dispatched */
 	int		  el_nevs;
 	int		  el_cur;
+	ev_after_cb	 *el_after;
+	void		 *el_after_arg;
 };
 
 struct ev_loop *
@@ -240,7 +242,16 @@ ev_run_once(struct ev_loop *l, int max_ms)
 	}
 	l->el_nevs = 0;
 	run_timers(l);
+	if (l->el_after != NULL)
+		l->el_after(l, l->el_after_arg);
 	return 0;
+}
+
+void
+ev_set_after(struct ev_loop *l, ev_after_cb *cb, void *arg)
+{
+	l->el_after = cb;
+	l->el_after_arg = arg;
 }
 
 int

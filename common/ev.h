@@ -12,6 +12,7 @@ struct ev_timer;
 
 typedef void ev_io_cb(struct ev_loop *, struct ev_io *, uint32_t events);
 typedef void ev_timer_cb(struct ev_loop *, struct ev_timer *);
+typedef void ev_after_cb(struct ev_loop *, void *arg);
 
 /*
  * Embed an ev_io in the object that owns the fd; the loop hands the same
@@ -59,5 +60,10 @@ int	 ev_run(struct ev_loop *);
 /* One iteration, waiting at most max_ms (-1 = until an event or timer). */
 int	 ev_run_once(struct ev_loop *, int max_ms);
 void	 ev_stop(struct ev_loop *);
+/*
+ * cb runs once per iteration after every ready fd and due timer: the place
+ * to write, in one go, what many callbacks of the iteration queued.
+ */
+void	 ev_set_after(struct ev_loop *, ev_after_cb *cb, void *arg);
 
 #endif

@@ -23,20 +23,36 @@ enum wrk_state {
 	WRK_ST_STOPPING,	/* leftovers FAILed; waiting for the reports, then exit */
 };
 
-/* A slot's connection, an explicit state machine (DESIGN.md "The child's loop"). */
-enum wrk_sl_state {
-	SL_DOWN,		/* not connected, not scheduled (before ramp-up, after exit) */
-	SL_BACKOFF,		/* waiting to reconnect */
-	SL_CONNECTING,		/* TCP / TLS / HI / HELLO */
-	SL_FETCHING,		/* a FETCH is outstanding */
-	SL_RUNNING,		/* a job is running; nothing to fetch until it ends */
-	SL_IDLE,		/* connected, not fetching (quiet, or waiting to refetch) */
+/*
+ * A connection, an explicit state machine (DESIGN.md "The child's loop"):
+ *   DOWN -> CONNECTING -> READY;  any error -> BACKOFF -> CONNECTING
+ * It carries the commands of cn_nslots job slots (worker.slots_per_connection),
+ * pipelined: the server answers one connection's lines strictly in order.
+ */
+enum wrk_cn_state {
+	CN_DOWN,		/* not connected, not scheduled (before ramp-up, after exit) */
+	CN_BACKOFF,		/* waiting to reconnect */
+	CN_CONNECTING,		/* TCP / TLS / HI / HELLO */
+	CN_READY,
 };
 
-/* What the slot's pending replies are, in order. */
+/* A job slot: what it waits for (its connection's state aside). */
+enum wrk_sl_state {
+	SL_IDLE,		/* nothing running, nothing fetched */
+	SL_FETCHING,		/* its FETCH is outstanding */
+	SL_RUNNING,		/* a job is running; nothing to fetch until it ends */
+};
+
+/* What a connection's pending replies are, in order, and for which slot. */
 enum wrk_expect {
 	EXP_FETCH = 1,
 	EXP_REPORT,
+};
+
+struct wrk_pending {
+	struct wrk_slot		*pd_slot;
+	uint64_t		 pd_sent;	/* ms the command was written */
+	unsigned char		 pd_kind;	/* enum wrk_expect */
 };
 
 /* The ACK or FAIL of a finished job, kept until the server confirms it. */
@@ -46,21 +62,40 @@ enum wrk_report_state {
 	RP_SENT,		/* written, +OK pending */
 };
 
-#define WRK_EXPECT_MAX 4
+struct wrk_conn {
+	int			 cn_index;
+	enum wrk_cn_state	 cn_state;
+	struct fkc		 cn_fkc;
+	struct ev_timer		 cn_timer;	/* reconnect backoff */
+	struct wrk_slot		*cn_slots;	/* cn_nslots consecutive slots */
+	int			 cn_nslots;
+	struct wrk_pending	*cn_expect;	/* ring of replies to come, in order */
+	int			 cn_head;
+	int			 cn_nexpect;
+	int			 cn_cap;
+	int			 cn_nfetch;	/* FETCHes among them */
+	/*
+	 * The queues looked empty (a FETCH came back empty or only after
+	 * waiting): a FETCH may then block ~2 s and hold back every line
+	 * behind it, so fetch one at a time, and only with no job running here.
+	 */
+	int			 cn_drained;
+	uint64_t		 cn_wait_since;	/* ms: last reply, or first command after none */
+	int			 cn_fails;	/* consecutive connection failures */
+	int			 cn_was_ready;	/* handshake done at least once */
+	int			 cn_dirty;	/* on the list of connections to flush */
+	struct wrk_conn		*cn_next_dirty;
+};
 
 struct wrk_slot {
 	int			 sl_index;
 	enum wrk_sl_state	 sl_state;
-	struct fkc		 sl_conn;
-	struct ev_timer		 sl_timer;	/* backoff and delayed refetch */
-	unsigned char		 sl_expect[WRK_EXPECT_MAX];	/* FIFO of enum wrk_expect */
-	int			 sl_nexpect;
-	uint64_t		 sl_wait_since;	/* ms: oldest outstanding reply was asked for */
-	int			 sl_fails;	/* consecutive connection failures */
+	struct wrk_conn		*sl_conn;
+	struct ev_timer		 sl_timer;	/* delayed refetch (unknown jobtype, refused FETCH) */
 	int			 sl_nohandler;	/* consecutive unknown jobtypes */
-	int			 sl_was_ready;	/* handshake done at least once */
 	struct wrk_job		 sl_job;
 	enum wrk_report_state	 sl_report_state;
+	struct wrk_conn		*sl_report_via;	/* where the RP_SENT report went */
 	int			 sl_report_ok;	/* ACK (1) or FAIL (0) */
 	int			 sl_jt;		/* per-jobtype stats index of the job */
 	uint64_t		 sl_report_us;	/* job run time */
@@ -76,7 +111,11 @@ struct wrk_env {
 	struct fkc_params	 we_params;
 	struct wrk_slot		*we_slots;
 	int			 we_nslots;
-	int			 we_nopened;	/* ramp-up progress */
+	struct wrk_conn		*we_conns;
+	int			 we_nconns;
+	struct wrk_conn		*we_report;	/* reports only; NULL with one slot per connection */
+	struct wrk_conn		*we_dirty;	/* connections with commands to write */
+	int			 we_nopened;	/* ramp-up progress, in connections */
 	int			 we_nready_once;
 	int			 we_nconnected;
 	int			 we_nbusy;
@@ -91,22 +130,44 @@ struct wrk_env {
 
 extern struct wrk_env *wrk_env;
 
+/* wrk_conn.c */
+/*
+ * Sets up connection index carrying slots[0..n-1] (already initialised), with
+ * room for cap replies outstanding. n = 0 makes the report connection.
+ */
+int	wrk_conn_init(struct wrk_conn *, int index, struct wrk_slot *slots, int n, int cap);
+void	wrk_conn_open(struct wrk_conn *);
+/*
+ * Writes what the connection's slots have to say: unconfirmed reports, then
+ * FETCHes for the slots that may fetch (window rules above), in one flush.
+ */
+void	wrk_conn_pump(struct wrk_conn *);
+/* Writes what this loop iteration queued: one write per connection (ev after-hook). */
+void	wrk_conn_flush_dirty(struct ev_loop *, void *);
+/* Drops the connection when a reply is overdue (the server hung). */
+void	wrk_conn_check_overdue(struct wrk_conn *, uint64_t now, uint64_t limit_ms);
+/* Closes the connection (END when connected) and stops its timer. */
+void	wrk_conn_shutdown(struct wrk_conn *);
+void	wrk_conn_free(struct wrk_conn *);
+
 /* wrk_slot.c */
 void	wrk_slot_init(struct wrk_slot *, int index);
-void	wrk_slot_open(struct wrk_slot *);
 /* The slot's job has a result: send the report (and the next FETCH). */
 void	wrk_slot_job_done(struct wrk_slot *);
 /* The fetched job could not even be reported (no jid): carry on fetching. */
 void	wrk_slot_resume(struct wrk_slot *);
+/* A reply to this slot's command (from its connection, in order). */
+void	wrk_slot_on_fetch(struct wrk_slot *, const struct fkp_reply *);
+void	wrk_slot_on_report(struct wrk_slot *, const struct fkp_reply *);
+/* The connection that carried its FETCH (or its report, to send again) is gone. */
+void	wrk_slot_conn_lost(struct wrk_slot *, int was_fetch);
+/* May this slot be given a FETCH now (conn rules aside)? */
+int	wrk_slot_wants_fetch(const struct wrk_slot *);
 /* Stop fetching: nothing new is asked for; outstanding FETCHes are still read. */
 void	wrk_slot_quiet(struct wrk_slot *);
-/* Nothing running, nothing to report, no reply outstanding. */
-int	wrk_slot_is_idle(const struct wrk_slot *);
-/* Closes the connection (END when connected) and stops its timers. */
-void	wrk_slot_shutdown(struct wrk_slot *);
+/* Nothing running, nothing to report, and (count_fetch) no FETCH outstanding. */
+int	wrk_slot_is_idle(const struct wrk_slot *, int count_fetch);
 void	wrk_slot_free(struct wrk_slot *);
-/* Drops the connection when a reply is overdue (the server hung). */
-void	wrk_slot_check_overdue(struct wrk_slot *, uint64_t now, uint64_t limit_ms);
 
 /* wrk_job.c */
 /* Takes a FETCHed job's JSON; starts it, or FAILs it at once (bad job, no handler, draining). */
@@ -126,7 +187,8 @@ void	wrk_stats_publish(void);
 /* wrk_main.c */
 /* A slot's state changed in a way the lifecycle cares about (drain progress). */
 void	wrk_main_slot_changed(void);
-void	wrk_main_slot_ready(struct wrk_slot *);
+/* A connection finished its first handshake: its n slots count as started. */
+void	wrk_main_conn_ready(int n);
 /* The connection hit a fatal error (bad credentials): exit 78 after cleanup. */
 void	wrk_main_fatal(const char *why);
 int	wrk_main_may_fetch(void);

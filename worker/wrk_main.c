@@ -64,10 +64,10 @@ chan_send(enum wrk_msg m)
 }
 
 void
-wrk_main_slot_ready(struct wrk_slot *s)
+wrk_main_conn_ready(int n)
 {
-	FKW_UNUSED(s);
-	if (++env.we_nready_once == env.we_nslots && env.we_state == WRK_ST_STARTING) {
+	env.we_nready_once += n;
+	if (env.we_nready_once == env.we_nslots && env.we_state == WRK_ST_STARTING) {
 		env.we_state = WRK_ST_RUNNING;
 		/* Publish first, so a status taken at READY already counts every slot. */
 		wrk_stats_publish();
@@ -77,11 +77,17 @@ wrk_main_slot_ready(struct wrk_slot *s)
 	}
 }
 
+/*
+ * Draining waits for outstanding FETCHes too (closing on one could leave the
+ * server a job reserved for nobody); once stopping, only reports count.
+ */
 static int
 all_idle(void)
 {
+	int fetches = env.we_state < WRK_ST_STOPPING;
+
 	for (int i = 0; i < env.we_nslots; i++)
-		if (!wrk_slot_is_idle(&env.we_slots[i]))
+		if (!wrk_slot_is_idle(&env.we_slots[i], fetches))
 			return 0;
 	return 1;
 }
@@ -209,8 +215,11 @@ finish(void)
 		code = WRK_EX_RECYCLE;
 	wrk_stats_publish();
 	wrk_stats_state(STATS_ST_EXITED);
+	for (int i = 0; i < env.we_nconns; i++)
+		wrk_conn_free(&env.we_conns[i]);
 	for (int i = 0; i < env.we_nslots; i++)
 		wrk_slot_free(&env.we_slots[i]);
+	free(env.we_conns);
 	free(env.we_slots);
 	wrk_plugin_unload_all();
 	buf_free(&env.we_fetch_line);
@@ -265,7 +274,7 @@ sweep_fired(struct ev_loop *loop, struct ev_timer *t)
 	uint64_t now = ev_now(loop);
 
 	for (int i = 0; i < env.we_nopened; i++)
-		wrk_slot_check_overdue(&env.we_slots[i], now, REPLY_LIMIT_MS);
+		wrk_conn_check_overdue(&env.we_conns[i], now, REPLY_LIMIT_MS);
 	ev_timer_start(loop, t, SWEEP_MS);
 }
 
@@ -274,11 +283,11 @@ ramp_fired(struct ev_loop *loop, struct ev_timer *t)
 {
 	int end = env.we_nopened + RAMP_BATCH;
 
-	if (end > env.we_nslots)
-		end = env.we_nslots;
+	if (end > env.we_nconns)
+		end = env.we_nconns;
 	while (env.we_nopened < end && env.we_state <= WRK_ST_QUIET)
-		wrk_slot_open(&env.we_slots[env.we_nopened++]);
-	if (env.we_nopened < env.we_nslots && env.we_state <= WRK_ST_QUIET)
+		wrk_conn_open(&env.we_conns[env.we_nopened++]);
+	if (env.we_nopened < env.we_nconns && env.we_state <= WRK_ST_QUIET)
 		ev_timer_start(loop, t, RAMP_TICK_MS);
 }
 
@@ -394,6 +403,34 @@ slot_share(const struct fkw_conf *cf, int index)
 	return n > 0 ? n : 1;
 }
 
+/*
+ * Slots [k*per, (k+1)*per) share a connection (the last may carry fewer).
+ * Sharing adds connection 0, the report connection, opened first.
+ */
+static void
+setup_conns(int per)
+{
+	int first = 0, k = 0;
+
+	if (per < 1)
+		per = 1;
+	env.we_nconns = (env.we_nslots + per - 1) / per + (per > 1);
+	if ((env.we_conns = calloc((size_t)env.we_nconns, sizeof(*env.we_conns))) == NULL)
+		fatal(1, "calloc %d connections", env.we_nconns);
+	ev_set_after(env.we_loop, wrk_conn_flush_dirty, NULL);
+	if (per > 1) {
+		env.we_report = &env.we_conns[k];
+		if (wrk_conn_init(env.we_report, k++, NULL, 0, env.we_nslots) == -1)
+			fatal(1, "calloc the report connection");
+	}
+	for (; k < env.we_nconns; k++, first += per) {
+		int n = env.we_nslots - first < per ? env.we_nslots - first : per;
+		/* At most one report and one FETCH outstanding per slot. */
+		if (wrk_conn_init(&env.we_conns[k], k, &env.we_slots[first], n, 2 * n) == -1)
+			fatal(1, "calloc connection %d", k);
+	}
+}
+
 static void
 setup_loop(void)
 {
@@ -438,9 +475,11 @@ wrk_main(const struct fkw_conf *cf, const struct wrk_ctx *x)
 		fatal(1, "calloc %d slots", env.we_nslots);
 	for (int i = 0; i < env.we_nslots; i++)
 		wrk_slot_init(&env.we_slots[i], i);
+	setup_conns(cf->cf_slots_per_conn);
 	wrk_stats_init();
-	log_info("starting %d slots to %s:%s%s", env.we_nslots, cf->cf_purl.u_host,
-	    cf->cf_purl.u_port, cf->cf_purl.u_tls ? " (TLS)" : "");
+	log_info("starting %d slots on %d connection(s) to %s:%s%s", env.we_nslots,
+	    env.we_nconns, cf->cf_purl.u_host, cf->cf_purl.u_port,
+	    cf->cf_purl.u_tls ? " (TLS)" : "");
 	ev_timer_start(env.we_loop, &ramp_timer, 0);
 	ev_timer_start(env.we_loop, &stats_timer, (uint64_t)cf->cf_stats_interval);
 	ev_timer_start(env.we_loop, &sweep_timer, SWEEP_MS);

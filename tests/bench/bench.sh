@@ -4,7 +4,10 @@
 # Node.js faktory-worker package on the same broker and workload. Prints jobs/s, the
 # worker's CPU microseconds per job (utime+stime from /proc, all its processes), and
 # the ratios of the two measured in this run.
-# Env: BENCH_JOBS (200000), BENCH_CONCURRENCY (200), BENCH_CPUS (2), BENCH_NODE (1 = run node).
+# fkworker runs twice: with one slot per connection (the default) and with BENCH_SPC slots
+# sharing each connection (worker.slots_per_connection).
+# Env: BENCH_JOBS (200000), BENCH_CONCURRENCY (200), BENCH_CPUS (2), BENCH_SPC (16),
+# BENCH_NODE (1 = run node).
 set -euo pipefail
 B=$(cd "$1" && pwd)
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -65,21 +68,30 @@ if [ -x "$B/rtt_floor" ]; then
 	awk -v u="$fu" -v s="$fs" 'BEGIN { printf "bench: loopback TCP round trip (no work): %.2f us CPU (user %.2f, sys %.2f): the least one ACK+FETCH per job can cost\n", u + s, u, s }'
 fi
 
-# ---- fkworker ----
-cat >"$T/fkw.conf" <<CONF
+# ---- fkworker: one slot per connection (the default), then slots sharing connections ----
+# run_fkw SLOTS_PER_CONNECTION PREFIX
+run_fkw() {
+	cat >"$T/fkw.conf" <<CONF
 faktory: { url = "$URL"; };
-worker: { concurrency = $C; cpus = $CPUS; queues = [ "default" ]; };
+worker: { concurrency = $C; cpus = $CPUS; queues = [ "default" ]; slots_per_connection = $1; };
 control: { socket = "$T/ctl.sock"; };
 log: { level = "warning"; };
 CONF
-"$B/fkworker" -c "$T/fkw.conf" >"$T/fkworker.log" 2>&1 &
-WPID=$!; PIDS="$PIDS $WPID"
-sleep 1
-kill -0 $WPID || { cat "$T/fkworker.log"; exit 1; }
-# A warm-up run, then the measured one.
-N_SAVE=$N; N=$((N / 10)); measure "fkworker warm-up" "$(family $WPID)" warm >/dev/null; N=$N_SAVE
-measure "fkworker ($CPUS children, $C slots)" "$(family $WPID)" fkw
-kill -TERM $WPID; wait $WPID 2>/dev/null || true
+	"$B/fkworker" -c "$T/fkw.conf" >"$T/fkworker.log" 2>&1 &
+	WPID=$!; PIDS="$PIDS $WPID"
+	sleep 1
+	kill -0 $WPID || { cat "$T/fkworker.log"; exit 1; }
+	# A warm-up run, then the measured one.
+	N_SAVE=$N; N=$((N / 10)); measure "fkworker warm-up" "$(family $WPID)" "$2-warm" >/dev/null; N=$N_SAVE
+	measure "fkworker ($CPUS children, $C slots, $1/conn)" "$(family $WPID)" "$2"
+	kill -TERM $WPID; wait $WPID 2>/dev/null || true
+}
+SPC=${BENCH_SPC:-16}
+run_fkw 1 fkw1
+run_fkw "$SPC" fkw
+read -r r1 c1 <"$T/fkw1.result"; read -r rs cs <"$T/fkw.result"
+awk -v r1="$r1" -v c1="$c1" -v rs="$rs" -v cs="$cs" -v s="$SPC" 'BEGIN {
+	printf "bench: %d slots per connection vs 1: %.1fx the jobs/s, %.1fx less CPU per job\n", s, rs / r1, c1 / cs }'
 
 # ---- Node.js faktory-worker ----
 if [ "${BENCH_NODE:-1}" = 1 ] && [ -d "$ROOT/tests/interop/node_modules/faktory-worker" ]; then
@@ -93,9 +105,10 @@ if [ "${BENCH_NODE:-1}" = 1 ] && [ -d "$ROOT/tests/interop/node_modules/faktory-
 	measure "node faktory-worker ($C)" "$NPID" node
 	N=$N_SAVE
 	kill -TERM $NPID; wait $NPID 2>/dev/null || true
-	read -r fr fc <"$T/fkw.result"; read -r nr nc <"$T/node.result"
-	awk -v fr="$fr" -v fc="$fc" -v nr="$nr" -v nc="$nc" 'BEGIN {
-		printf "bench: fkworker vs node faktory-worker: %.1fx the jobs/s, %.1fx less CPU per job\n", fr / nr, nc / fc }'
+	read -r nr nc <"$T/node.result"
+	awk -v r1="$r1" -v c1="$c1" -v rs="$rs" -v cs="$cs" -v s="$SPC" -v nr="$nr" -v nc="$nc" 'BEGIN {
+		printf "bench: fkworker (1/conn) vs node faktory-worker: %.1fx the jobs/s, %.1fx less CPU per job\n", r1 / nr, nc / c1
+		printf "bench: fkworker (%d/conn) vs node faktory-worker: %.1fx the jobs/s, %.1fx less CPU per job\n", s, rs / nr, nc / cs }'
 else
 	echo "bench: node faktory-worker not installed (run make interop first); comparison skipped"
 fi

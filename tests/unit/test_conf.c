@@ -186,6 +186,7 @@ conf_diff(const struct fkw_conf *a, const struct fkw_conf *b)
 	SAME(cf_heartbeat);
 	SAME(cf_cpu_affinity);
 	SAME(cf_pipelining);
+	SAME(cf_slots_per_conn);
 	SAME(cf_max_jobs_per_child);
 	SAME(cf_memory_limit);
 	SAME(cf_connect_timeout);
@@ -349,6 +350,7 @@ GET(get_beat, c->cf_heartbeat)
 GET(get_maxj, c->cf_max_jobs_per_child)
 GET(get_conn, c->cf_connect_timeout)
 GET(get_reco, c->cf_reconnect_max)
+GET(get_spc, c->cf_slots_per_conn)
 GET(get_mode, c->cf_ctl_mode)
 GET(get_stat, c->cf_stats_interval)
 GET(get_htmo, c->cf_handlers[0].h_timeout)
@@ -369,6 +371,8 @@ static const struct bound bounds[] = {
 	    100, 60000, "100..60000", B_DEC, get_conn },
 	{ "worker.reconnect_max", "worker = { reconnect_max = %s; };",
 	    100, 300000, "100..300000", B_DEC, get_reco },
+	{ "worker.slots_per_connection", "worker = { slots_per_connection = %s; };",
+	    1, 64, "1..64", B_DEC, get_spc },
 	{ "control.mode", "control = { mode = %s; };", 0, 0777, "0..0777", B_OCT, get_mode },
 	{ "stats.interval_ms", "stats = { interval_ms = %s; };",
 	    10, 60000, "10..60000", B_DEC, get_stat },
@@ -951,6 +955,12 @@ START_TEST(test_cross_checks)
 	unsetenv("WORKER_CONCURRENCY");
 	/* A rejected cpus adds no second, derived error. */
 	fails("worker = { cpus = 0; concurrency = 1; };", "t:1: worker.cpus: must be 1..1024");
+
+	/* Shared connections pipeline by nature. */
+	fails("worker = {\n  pipelining = false;\n  slots_per_connection = 8;\n};",
+	    "t:3: worker.slots_per_connection (8) needs worker.pipelining = true");
+	ok("worker = { pipelining = false; slots_per_connection = 1; };");
+	ok("worker = { slots_per_connection = 64; };");
 
 	/* TLS with verification needs a readable CA file when one is named. */
 	snprintf(text, sizeof(text), "faktory = { url = \"tcp+tls://h\";\n"
