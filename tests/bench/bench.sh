@@ -5,14 +5,16 @@
 # worker's CPU microseconds per job (utime+stime from /proc, all its processes), and
 # the ratios of the two measured in this run.
 # fkworker runs twice: with one slot per connection (the default) and with BENCH_SPC slots
-# sharing each connection (worker.slots_per_connection).
-# Env: BENCH_JOBS (200000), BENCH_CONCURRENCY (200), BENCH_CPUS (2), BENCH_SPC (16),
+# sharing each connection (worker.slots_per_connection). Each first drains N jobs queued
+# before it starts (worker + broker FETCH/ACK), then works N jobs pushed while it runs
+# (adds the broker's PUSH path, the costlier half of its work, on the same cores).
+# Env: BENCH_JOBS (200000), BENCH_CONCURRENCY (400), BENCH_CPUS (2), BENCH_SPC (32),
 # BENCH_NODE (1 = run node).
 set -euo pipefail
 B=$(cd "$1" && pwd)
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 N=${BENCH_JOBS:-200000}
-C=${BENCH_CONCURRENCY:-200}
+C=${BENCH_CONCURRENCY:-400}
 CPUS=${BENCH_CPUS:-2}
 T=$(mktemp -d /tmp/fkw-bench.XXXXXX)
 PIDS=""
@@ -77,16 +79,26 @@ worker: { concurrency = $C; cpus = $CPUS; queues = [ "default" ]; slots_per_conn
 control: { socket = "$T/ctl.sock"; };
 log: { level = "warning"; };
 CONF
+	# Draining a queue filled beforehand: the worker and the broker's FETCH+ACK alone,
+	# without the broker's PUSH path (its Go-style JSON round trip) in the same seconds.
+	local base t0 t1
+	base=$(cli audit | jq .done)
+	cli push -n "$N" --jobtype noop --prefix "$2-q" --batch 1000 >/dev/null
+	t0=$(date +%s.%N)
 	"$B/fkworker" -c "$T/fkw.conf" >"$T/fkworker.log" 2>&1 &
 	WPID=$!; PIDS="$PIDS $WPID"
-	sleep 1
+	cli wait-done $((base + N)) --timeout 600 >/dev/null
+	t1=$(date +%s.%N)
+	awk -v l="fkworker ($CPUS children, $C slots, $1/conn)" -v n="$N" -v t0="$t0" -v t1="$t1" \
+	    -v w="$(cpu_ticks $(family $WPID))" -v tck="$TCK" 'BEGIN { s = t1 - t0;
+		printf "bench: %s draining %d queued jobs: %.2f s from start: %.0f jobs/s, worker CPU %.2f us/job (start-up included)\n", l, n, s, n / s, w / tck * 1e6 / n }'
 	kill -0 $WPID || { cat "$T/fkworker.log"; exit 1; }
 	# A warm-up run, then the measured one.
 	N_SAVE=$N; N=$((N / 10)); measure "fkworker warm-up" "$(family $WPID)" "$2-warm" >/dev/null; N=$N_SAVE
 	measure "fkworker ($CPUS children, $C slots, $1/conn)" "$(family $WPID)" "$2"
 	kill -TERM $WPID; wait $WPID 2>/dev/null || true
 }
-SPC=${BENCH_SPC:-16}
+SPC=${BENCH_SPC:-32}
 run_fkw 1 fkw1
 run_fkw "$SPC" fkw
 read -r r1 c1 <"$T/fkw1.result"; read -r rs cs <"$T/fkw.result"
