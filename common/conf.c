@@ -344,13 +344,20 @@ conf_validate(struct conf_ctx *cx)
 		    conf_schema[CK_CONCURRENCY].k_path, cf->cf_concurrency,
 		    conf_schema[CK_CPUS].k_path, cf->cf_cpus_auto ? "\"auto\" = " : "",
 		    cf->cf_cpus);
-	/* Slots sharing a connection pipeline by nature; a server that cannot take that cannot take this. */
+	/*
+	 * Slots sharing a connection pipeline by nature: without pipelining the
+	 * default falls back to one slot per connection; a value set says why not.
+	 */
 	if (!o[CK_SLOTS_PER_CONN].o_bad && !o[CK_PIPELINING].o_bad && !cf->cf_pipelining &&
-	    cf->cf_slots_per_conn > 1)
-		conf_errf(cx, "%s: %s (%d) needs %s = true",
-		    key_where(cx, CK_SLOTS_PER_CONN, where, sizeof(where)),
-		    conf_schema[CK_SLOTS_PER_CONN].k_path, cf->cf_slots_per_conn,
-		    conf_schema[CK_PIPELINING].k_path);
+	    cf->cf_slots_per_conn > 1) {
+		if (o[CK_SLOTS_PER_CONN].o_file == NULL)
+			cf->cf_slots_per_conn = 1;
+		else
+			conf_errf(cx, "%s: %s (%d) needs %s = true",
+			    key_where(cx, CK_SLOTS_PER_CONN, where, sizeof(where)),
+			    conf_schema[CK_SLOTS_PER_CONN].k_path, cf->cf_slots_per_conn,
+			    conf_schema[CK_PIPELINING].k_path);
+	}
 	if (!o[CK_URL].o_bad && !o[CK_TLS_CA_FILE].o_bad && cf->cf_purl.u_tls &&
 	    cf->cf_tls_verify && cf->cf_tls_ca_file[0] != '\0' &&
 	    !readable_file(cf->cf_tls_ca_file, why, sizeof(why)))

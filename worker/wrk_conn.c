@@ -288,7 +288,10 @@ conn_reply(struct fkc *c, const struct fkp_reply *r)
 	}
 	if (pd.pd_kind == EXP_REPORT) {
 		wrk_slot_on_report(pd.pd_slot, r);
-		/* Without pipelining, the +OK is what lets its slot FETCH again. */
+		/*
+		 * A report on the report connection holds its slot's next FETCH
+		 * until this +OK (so is every report without pipelining).
+		 */
 		if (pd.pd_slot->sl_conn != cn)
 			wrk_conn_pump(pd.pd_slot->sl_conn);
 	} else {

@@ -198,7 +198,8 @@ drill_report() {
 DRILL_XTIME=0
 drill_wait_done() {
 	local n=$1 lim=$2 k
-	for k in 0 1 2 3; do
+	# Six rounds: a connection lost with 16 FETCHes outstanding strands up to 16.
+	for k in 0 1 2 3 4 5; do
 		drill_wait_progress "$n" "$lim" && return 0
 		# Nothing queued, nothing due, no progress: what is still reserved
 		# was handed to a FETCH nobody read. Expire it, as real Faktory
@@ -255,6 +256,20 @@ drill_all_connected() {
 	local s
 	s=$(status_json 2>/dev/null) || return 1
 	[ "$(echo "$s" | jq '.connected == .slots and .slots == .concurrency')" = true ]
+}
+
+# drill_conns_for CONCURRENCY CPUS [SLOTS_PER_CONNECTION]: the connections fkworker
+# holds: per child ceil(share / spc) for FETCHes plus one report connection when
+# spc > 1 (the first children take the remainder of concurrency / cpus), plus the
+# master's heartbeat connection. spc defaults to 16, as worker.slots_per_connection.
+drill_conns_for() {
+	awk -v c="$1" -v n="$2" -v p="${3:-16}" 'BEGIN {
+		t = 1
+		for (i = 0; i < n; i++) {
+			s = int(c / n) + (i < c % n ? 1 : 0)
+			t += int((s + p - 1) / p) + (p > 1 ? 1 : 0)
+		}
+		print t }'
 }
 
 # drill_broker_conns WID: connections fkbroker counts for the worker process WID.

@@ -960,6 +960,9 @@ START_TEST(test_cross_checks)
 	fails("worker = {\n  pipelining = false;\n  slots_per_connection = 8;\n};",
 	    "t:3: worker.slots_per_connection (8) needs worker.pipelining = true");
 	ok("worker = { pipelining = false; slots_per_connection = 1; };");
+	/* Left to its default, it follows pipelining = false down to 1. */
+	ck_assert_int_eq(ok("worker = { pipelining = false; };")->cf_slots_per_conn, 1);
+	ck_assert_int_eq(ok("worker = { };")->cf_slots_per_conn, 16);
 	ok("worker = { slots_per_connection = 64; };");
 
 	/* TLS with verification needs a readable CA file when one is named. */
