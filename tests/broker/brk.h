@@ -75,6 +75,8 @@ json_t	*gojson_load(const char *s, size_t n, char *err, size_t errlen);
 int	 gojson_str(struct buf *, const char *s, size_t n);
 /* Appends a number formatted like Go's float64 encoder. */
 int	 gojson_num(struct buf *, double);
+/* v in decimal, without a NUL; out has room for 20 bytes. Returns the length. */
+size_t	 gojson_fmt_int(char *out, long long v);
 /* Appends any value; object keys sorted bytewise as Go sorts map keys. */
 int	 gojson_value(struct buf *, const json_t *);
 /* Go's %q of a string (strconv.Quote): used where error texts quote values. */
@@ -198,6 +200,12 @@ struct bjob_in {
 	size_t		 ji_jidlen;
 };
 
+/* A job object unmarshalled into client.Job: strings point into the json_t. */
+#define BJOB_NFIELDS	12
+struct bjob_dec {
+	struct godec_val d_v[BJOB_NFIELDS];
+};
+
 /*
  * Validates one decoded job object as manager.Push does and builds a job.
  * created_at: the server time to use when the job has none. Returns the job,
@@ -205,8 +213,11 @@ struct bjob_in {
  */
 struct bjob *bjob_from_json(struct brk *, const json_t *o, const char *created_at,
 	    struct bjob_in *in, char *err, size_t errlen);
-/* Like Unmarshal into client.Job: type errors only (used first for PUSHB). */
-int	 bjob_typecheck(const json_t *o, char *err, size_t errlen);
+/* Unmarshal into client.Job: 0, or -1 with Go's type error (PUSHB does all first). */
+int	 bjob_decode(const json_t *o, struct bjob_dec *, char *err, size_t errlen);
+/* bjob_from_json on a job bjob_decode accepted (fields may be rewritten). */
+struct bjob *bjob_from_dec(struct brk *, struct bjob_dec *, const char *created_at,
+	    struct bjob_in *in, char *err, size_t errlen);
 /* (Re)builds j_wire from the fields. -1 on ENOMEM. */
 int	 bjob_encode(struct bjob *);
 /* Sets enqueued_at to now and rebuilds the wire form. */

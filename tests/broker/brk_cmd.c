@@ -61,12 +61,24 @@ cmd_push(struct bconn *c, const char *p, size_t n)
 	reply_ok(c);
 }
 
+/* PUSHB's result: jid -> error text, for the jobs that were refused. */
+static int
+pushb_refused(json_t *res, const struct bjob_in *in, const char *msg)
+{
+	json_t *m = json_string(msg);
+
+	if (m == NULL || json_object_setn_new(res, in->ji_jid, in->ji_jidlen, m) == -1)
+		return -1;
+	return 0;
+}
+
 static void
 cmd_pushb(struct bconn *c, const char *p, size_t n)
 {
 	struct brk *b = c->c_brk;
 	char err[ERRLEN], ts[40];
 	json_t *o, *res = NULL;
+	struct bjob_dec *d = NULL;
 	struct buf out;
 	size_t i;
 
@@ -79,9 +91,11 @@ cmd_pushb(struct bconn *c, const char *p, size_t n)
 		    "[]client.Job", gojson_kind(o));
 		goto out;
 	}
-	/* The whole array is decoded first: one type error rejects every job. */
+	/* The whole array is decoded first (one type error rejects every job), once. */
+	if ((d = malloc((json_array_size(o) + 1) * sizeof(*d))) == NULL)
+		goto nomem;
 	for (i = 0; i < json_array_size(o); i++)
-		if (bjob_typecheck(json_array_get(o, i), err, sizeof(err)) == -1) {
+		if (bjob_decode(json_array_get(o, i), &d[i], err, sizeof(err)) == -1) {
 			reply_err(c, "invalid JSON: %s", err);
 			goto out;
 		}
@@ -91,15 +105,15 @@ cmd_pushb(struct bconn *c, const char *p, size_t n)
 	now_string(b, ts, sizeof(ts));
 	for (i = 0; i < json_array_size(o); i++) {
 		struct bjob_in in;
-		struct bjob *j = bjob_from_json(b, json_array_get(o, i), ts, &in, err,
-		    sizeof(err));
-		if (j == NULL || store_push(b, j, &in) == -1) {
-			json_t *msg = json_stringn(err, strlen(err));
-			if (j != NULL)
-				msg = json_string("internal error");
-			if (msg == NULL || json_object_setn_new(res, in.ji_jid, in.ji_jidlen, msg) == -1)
-				goto nomem;
+		struct bjob *j = bjob_from_dec(b, &d[i], ts, &in, err, sizeof(err));
+		const char *why = err;
+		if (j != NULL) {
+			if (store_push(b, j, &in) == 0)
+				continue;
+			why = "internal error";
 		}
+		if (pushb_refused(res, &in, why) == -1)
+			goto nomem;
 	}
 	buf_init(&out);
 	if (gojson_value(&out, res) == -1) {
@@ -112,6 +126,7 @@ cmd_pushb(struct bconn *c, const char *p, size_t n)
 nomem:
 	reply_err(c, "internal error");
 out:
+	free(d);
 	json_decref(res);
 	json_decref(o);
 }

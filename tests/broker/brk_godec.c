@@ -12,12 +12,22 @@
 
 #include "brk.h"
 
+/* "failure.retry_count": a field's path as Go names it in errors. */
+static void
+field_path(char *out, size_t outlen, const char *path, const char *name)
+{
+	snprintf(out, outlen, "%s%s%s", path ? path : "", path ? "." : "", name);
+}
+
 static int
 type_err(char *err, size_t errlen, const char *what, const char *sname,
-    const char *path, const char *gotype)
+    const char *path, const char *name, const char *gotype)
 {
+	char fpath[160];
+
+	field_path(fpath, sizeof(fpath), path, name);
 	snprintf(err, errlen, "json: cannot unmarshal %s into Go struct field %s.%s of type %s",
-	    what, sname, path, gotype);
+	    what, sname, fpath, gotype);
 	return -1;
 }
 
@@ -34,6 +44,10 @@ dec_int(const json_t *v, long long min, long long max, long long *out)
 	return 0;
 }
 
+/*
+ * path is the enclosing struct's (NULL at the top): every PUSHed job comes
+ * here, so the field's own path is only built for an error.
+ */
 static int
 dec_field(const json_t *v, const struct godec_field *f, struct godec_val *val,
     const char *sname, const char *path, char *err, size_t errlen)
@@ -69,7 +83,8 @@ dec_field(const json_t *v, const struct godec_field *f, struct godec_val *val,
 			snprintf(what, sizeof(what), "number %.*s", (int)buf_rlen(&nb),
 			    buf_rptr(&nb));
 			buf_free(&nb);
-			return type_err(err, errlen, what, sname, path, f->f_gotype);
+			return type_err(err, errlen, what, sname, path, f->f_name,
+			    f->f_gotype);
 		}
 		val->v_set = 1;
 		return 0;
@@ -79,7 +94,8 @@ dec_field(const json_t *v, const struct godec_field *f, struct godec_val *val,
 		for (size_t i = 0; i < json_array_size(v); i++) {
 			const json_t *e = json_array_get(v, i);
 			if (!json_is_string(e) && !json_is_null(e))
-				return type_err(err, errlen, gojson_kind(e), sname, path, "string");
+				return type_err(err, errlen, gojson_kind(e), sname, path,
+				    f->f_name, "string");
 		}
 		val->v_set = 1;
 		val->v_json = (json_t *)(uintptr_t)v;
@@ -109,7 +125,7 @@ dec_field(const json_t *v, const struct godec_field *f, struct godec_val *val,
 		val->v_set = 1;
 		return 0;
 	}
-	return type_err(err, errlen, gojson_kind(v), sname, path, f->f_gotype);
+	return type_err(err, errlen, gojson_kind(v), sname, path, f->f_name, f->f_gotype);
 }
 
 int
@@ -122,7 +138,6 @@ godec_struct(const json_t *o, const struct godec_struct *s, struct godec_val *va
 	memset(vals, 0, s->s_nfields * sizeof(*vals));
 	json_object_foreach((json_t *)(uintptr_t)o, key, v) {
 		const struct godec_field *f = NULL;
-		char fpath[160];
 		size_t i;
 
 		for (i = 0; i < s->s_nfields && f == NULL; i++)
@@ -133,14 +148,14 @@ godec_struct(const json_t *o, const struct godec_struct *s, struct godec_val *va
 				f = &s->s_fields[i];
 		if (f == NULL)
 			continue;
-		snprintf(fpath, sizeof(fpath), "%s%s%s", path ? path : "", path ? "." : "",
-		    f->f_name);
-		if (dec_field(v, f, &vals[f - s->s_fields], s->s_name, fpath, err, errlen) == -1)
+		if (dec_field(v, f, &vals[f - s->s_fields], s->s_name, path, err, errlen) == -1)
 			return -1;
 		if (f->f_type == GD_STRUCT && vals[f - s->s_fields].v_set) {
 			/* Nested values are checked now, in document order, as Go does. */
 			struct godec_val sub[16];
+			char fpath[160];
 			FKW_ASSERT(f->f_sub->s_nfields <= FKW_NELEM(sub));
+			field_path(fpath, sizeof(fpath), path, f->f_name);
 			if (godec_struct(v, f->f_sub, sub, fpath, err, errlen) == -1)
 				return -1;
 		}

@@ -450,6 +450,18 @@ gojson_load(const char *s, size_t n, char *err, size_t errlen)
 
 /* ---- encoding ---- */
 
+/*
+ * ASCII Go writes as it is: not a control, '"', '\\', '<', '>' or '&'. A
+ * bit per byte, as every string of every PUSHed job is scanned with it.
+ */
+static int
+plain_ascii(unsigned char c)
+{
+	static const uint64_t lo = 0xafffffbb00000000ull, hi = 0xffffffffefffffffull;
+
+	return c < 64 ? (int)(lo >> c & 1) : c < 128 ? (int)(hi >> (c - 64) & 1) : 0;
+}
+
 int
 gojson_str(struct buf *b, const char *s, size_t n)
 {
@@ -463,8 +475,7 @@ gojson_str(struct buf *b, const char *s, size_t n)
 		char esc[8];
 		size_t el = 0, skip = 0;
 
-		if (c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' &&
-		    c != '&' && c < 0x80)
+		if (plain_ascii(c))
 			continue;
 		if (c >= 0x80) {
 			size_t sl = utf8_len(s + i, n - i);
@@ -555,6 +566,24 @@ shortest_digits(double v, char *digits, int *exp)
 	return nd;
 }
 
+size_t
+gojson_fmt_int(char *out, long long v)
+{
+	unsigned long long u = v < 0 ? 0 - (unsigned long long)v : (unsigned long long)v;
+	char r[24];
+	size_t n = 0, k = 0;
+
+	do {
+		r[n++] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u > 0);
+	if (v < 0)
+		out[k++] = '-';
+	while (n > 0)
+		out[k++] = r[--n];
+	return k;
+}
+
 int
 gojson_num(struct buf *b, double v)
 {
@@ -566,6 +595,12 @@ gojson_num(struct buf *b, double v)
 		return buf_puts(b, "null");	/* cannot come from parsed JSON */
 	if (v == 0)
 		return buf_puts(b, signbit(v) ? "-0" : "0");
+	/*
+	 * Below 2^53 every integer is a double, so an integral value's shortest
+	 * digits are its own: no search through snprintf and strtod.
+	 */
+	if (a < 9007199254740992.0 && v == floor(v))
+		return buf_append(b, out, gojson_fmt_int(out, (long long)v));
 	nd = shortest_digits(a, digits, &exp);
 	if (v < 0)
 		out[k++] = '-';

@@ -45,12 +45,13 @@ enum { JF_JID, JF_QUEUE, JF_TYPE, JF_ARGS, JF_CREATED, JF_ENQUEUED, JF_AT,
 static const struct godec_struct job_struct = {
 	"Job", job_fields, FKW_NELEM(job_fields)
 };
+_Static_assert(FKW_NELEM(job_fields) == BJOB_NFIELDS, "struct bjob_dec has a slot per field");
 
-static int
-decode(const json_t *o, struct godec_val *v, char *err, size_t errlen)
+int
+bjob_decode(const json_t *o, struct bjob_dec *d, char *err, size_t errlen)
 {
 	if (json_is_null(o)) {
-		memset(v, 0, FKW_NELEM(job_fields) * sizeof(*v));
+		memset(d->d_v, 0, sizeof(d->d_v));
 		return 0;
 	}
 	if (!json_is_object(o)) {
@@ -58,15 +59,7 @@ decode(const json_t *o, struct godec_val *v, char *err, size_t errlen)
 		    gojson_kind(o));
 		return -1;
 	}
-	return godec_struct(o, &job_struct, v, NULL, err, errlen);
-}
-
-int
-bjob_typecheck(const json_t *o, char *err, size_t errlen)
-{
-	struct godec_val v[FKW_NELEM(job_fields)];
-
-	return decode(o, v, err, errlen);
+	return godec_struct(o, &job_struct, d->d_v, NULL, err, errlen);
 }
 
 /* ---- the failure block ---- */
@@ -98,6 +91,23 @@ failure_free(struct bfailure *f)
 	free(f);
 }
 
+/* Appends ,"key":value when value (encoded already) is not NULL. */
+static int
+put_field(struct buf *b, const char *key, const char *val)
+{
+	if (val == NULL)
+		return 0;
+	return buf_puts(b, key) | buf_puts(b, val);
+}
+
+static int
+put_int(struct buf *b, long long v)
+{
+	char d[24];
+
+	return buf_append(b, d, gojson_fmt_int(d, v));
+}
+
 /* failed_at, next_at, message, errtype, backtrace, retry_count, remaining. */
 static int
 failure_encode(struct bfailure *f)
@@ -108,16 +118,13 @@ failure_encode(struct bfailure *f)
 	buf_init(&b);
 	r = buf_puts(&b, "{\"failed_at\":");
 	r |= buf_puts(&b, f->f_failed_at != NULL ? f->f_failed_at : "\"\"");
-	if (f->f_next_at != NULL)
-		r |= buf_printf(&b, ",\"next_at\":%s", f->f_next_at);
-	if (f->f_message != NULL)
-		r |= buf_printf(&b, ",\"message\":%s", f->f_message);
-	if (f->f_errtype != NULL)
-		r |= buf_printf(&b, ",\"errtype\":%s", f->f_errtype);
-	if (f->f_backtrace != NULL)
-		r |= buf_printf(&b, ",\"backtrace\":%s", f->f_backtrace);
-	r |= buf_printf(&b, ",\"retry_count\":%lld,\"remaining\":%lld}", f->f_retry_count,
-	    f->f_remaining);
+	r |= put_field(&b, ",\"next_at\":", f->f_next_at);
+	r |= put_field(&b, ",\"message\":", f->f_message);
+	r |= put_field(&b, ",\"errtype\":", f->f_errtype);
+	r |= put_field(&b, ",\"backtrace\":", f->f_backtrace);
+	r |= buf_puts(&b, ",\"retry_count\":") | put_int(&b, f->f_retry_count);
+	r |= buf_puts(&b, ",\"remaining\":") | put_int(&b, f->f_remaining);
+	r |= buf_append(&b, "}", 1);
 	if (r != 0 || buf_append(&b, "", 1) == -1) {
 		buf_free(&b);
 		return -1;
@@ -251,7 +258,24 @@ struct bjob *
 bjob_from_json(struct brk *b, const json_t *o, const char *created_at, struct bjob_in *in,
     char *err, size_t errlen)
 {
-	struct godec_val v[FKW_NELEM(job_fields)];
+	struct bjob_dec d;
+
+	in->ji_jid = "";
+	in->ji_jidlen = 0;
+	if (bjob_decode(o, &d, err, errlen) == -1) {
+		char tmp[512];
+		snprintf(tmp, sizeof(tmp), "invalid JSON: %s", err);
+		snprintf(err, errlen, "%s", tmp);
+		return NULL;
+	}
+	return bjob_from_dec(b, &d, created_at, in, err, errlen);
+}
+
+struct bjob *
+bjob_from_dec(struct brk *b, struct bjob_dec *d, const char *created_at, struct bjob_in *in,
+    char *err, size_t errlen)
+{
+	struct godec_val *v = d->d_v;
 	size_t o_jid, o_q, o_jide, o_qe, o_type, o_cr, o_at = 0, o_args, o_cu = 0;
 	struct buf blk;
 	struct bjob *j = NULL;
@@ -259,12 +283,6 @@ bjob_from_json(struct brk *b, const json_t *o, const char *created_at, struct bj
 
 	in->ji_jid = "";
 	in->ji_jidlen = 0;
-	if (decode(o, v, err, errlen) == -1) {
-		char tmp[512];
-		snprintf(tmp, sizeof(tmp), "invalid JSON: %s", err);
-		snprintf(err, errlen, "%s", tmp);
-		return NULL;
-	}
 	if (v[JF_JID].v_set) {
 		in->ji_jid = v[JF_JID].v_str;
 		in->ji_jidlen = v[JF_JID].v_len;
@@ -316,49 +334,112 @@ nomem:
 	return NULL;
 }
 
+/* The FETCH reply is built from these pieces, sized first, then copied once. */
+struct wire {
+	struct {
+		const char	*s;
+		size_t		 n;
+	}		 w_seg[32];
+	size_t		 w_nseg;
+	size_t		 w_len;
+	char		 w_num[3][24];	/* retry, reserve_for, backtrace */
+};
+
+static void
+seg(struct wire *w, const char *s, size_t n)
+{
+	FKW_ASSERT(w->w_nseg < FKW_NELEM(w->w_seg));
+	w->w_seg[w->w_nseg].s = s;
+	w->w_seg[w->w_nseg++].n = n;
+	w->w_len += n;
+}
+
+#define SEG_LIT(w, lit)	seg((w), (lit), sizeof(lit) - 1)
+
+static void
+seg_str(struct wire *w, const char *s)
+{
+	seg(w, s, strlen(s));
+}
+
+static void
+seg_int(struct wire *w, int slot, long long v)
+{
+	seg(w, w->w_num[slot], gojson_fmt_int(w->w_num[slot], v));
+}
+
+/* The job object in the server's key order, then "\r\n". */
+static void
+wire_body(struct wire *w, const struct bjob *j)
+{
+	SEG_LIT(w, "{\"retry\":");
+	seg_int(w, 0, j->j_retry);
+	if (j->j_failure != NULL) {
+		SEG_LIT(w, ",\"failure\":");
+		seg_str(w, j->j_failure->f_enc);
+	}
+	if (j->j_custom_enc != NULL) {
+		SEG_LIT(w, ",\"custom\":");
+		seg_str(w, j->j_custom_enc);
+	}
+	SEG_LIT(w, ",\"jid\":");
+	seg_str(w, j->j_jid_enc);
+	SEG_LIT(w, ",\"queue\":");
+	seg_str(w, j->j_qname_enc);
+	SEG_LIT(w, ",\"jobtype\":");
+	seg_str(w, j->j_jobtype_enc);
+	if (j->j_created_enc[2] != '\0' || j->j_created_enc[1] != '"') {
+		SEG_LIT(w, ",\"created_at\":");
+		seg_str(w, j->j_created_enc);
+	}
+	if (j->j_enqueued_at[0] != '\0') {
+		SEG_LIT(w, ",\"enqueued_at\":\"");
+		seg_str(w, j->j_enqueued_at);
+		SEG_LIT(w, "\"");
+	}
+	if (j->j_at_enc != NULL) {
+		SEG_LIT(w, ",\"at\":");
+		seg_str(w, j->j_at_enc);
+	}
+	SEG_LIT(w, ",\"args\":");
+	seg_str(w, j->j_args_enc);
+	if (j->j_reserve_for != 0) {
+		SEG_LIT(w, ",\"reserve_for\":");
+		seg_int(w, 1, j->j_reserve_for);
+	}
+	if (j->j_backtrace != 0) {
+		SEG_LIT(w, ",\"backtrace\":");
+		seg_int(w, 2, j->j_backtrace);
+	}
+	SEG_LIT(w, "}\r\n");
+}
+
 int
 bjob_encode(struct bjob *j)
 {
-	struct buf b;
-	char head[32];
-	int r, hl;
+	struct wire w;
+	char head[32], *p;
+	size_t hl = 0;
 
 	if (j->j_raw)
 		return 0;
-	buf_init(&b);
-	r = buf_printf(&b, "{\"retry\":%lld", j->j_retry);
-	if (j->j_failure != NULL)
-		r |= buf_printf(&b, ",\"failure\":%s", j->j_failure->f_enc);
-	if (j->j_custom_enc != NULL)
-		r |= buf_printf(&b, ",\"custom\":%s", j->j_custom_enc);
-	r |= buf_printf(&b, ",\"jid\":%s,\"queue\":%s,\"jobtype\":%s", j->j_jid_enc,
-	    j->j_qname_enc, j->j_jobtype_enc);
-	if (j->j_created_enc[2] != '\0' || j->j_created_enc[1] != '"')
-		r |= buf_printf(&b, ",\"created_at\":%s", j->j_created_enc);
-	if (j->j_enqueued_at[0] != '\0')
-		r |= buf_printf(&b, ",\"enqueued_at\":\"%s\"", j->j_enqueued_at);
-	if (j->j_at_enc != NULL)
-		r |= buf_printf(&b, ",\"at\":%s", j->j_at_enc);
-	r |= buf_printf(&b, ",\"args\":%s", j->j_args_enc);
-	if (j->j_reserve_for != 0)
-		r |= buf_printf(&b, ",\"reserve_for\":%lld", j->j_reserve_for);
-	if (j->j_backtrace != 0)
-		r |= buf_printf(&b, ",\"backtrace\":%lld", j->j_backtrace);
-	r |= buf_append(&b, "}\r\n", 3);
-	if (r != 0) {
-		buf_free(&b);
-		return -1;
-	}
-	hl = snprintf(head, sizeof(head), "$%zu\r\n", b.b_len - 2);
+	w.w_nseg = w.w_len = 0;
+	wire_body(&w, j);
+	/* "$N\r\n": N counts the object, not its "\r\n". */
+	head[hl++] = '$';
+	hl += gojson_fmt_int(head + hl, (long long)(w.w_len - 2));
+	head[hl++] = '\r';
+	head[hl++] = '\n';
 	free(j->j_wire);
-	if ((j->j_wire = malloc((size_t)hl + b.b_len)) == NULL) {
-		buf_free(&b);
+	if ((j->j_wire = p = malloc(hl + w.w_len)) == NULL)
 		return -1;
+	memcpy(p, head, hl);
+	p += hl;
+	for (size_t i = 0; i < w.w_nseg; i++) {
+		memcpy(p, w.w_seg[i].s, w.w_seg[i].n);
+		p += w.w_seg[i].n;
 	}
-	memcpy(j->j_wire, head, (size_t)hl);
-	memcpy(j->j_wire + hl, b.b_data, b.b_len);
-	j->j_wirelen = (size_t)hl + b.b_len;
-	buf_free(&b);
+	j->j_wirelen = hl + w.w_len;
 	return 0;
 }
 

@@ -25,8 +25,9 @@ brk_wall_ns(const struct brk *b)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec + b->b_voffset_ms * 1000000;
 }
 
-size_t
-brk_rfc3339(int64_t ns, char *out, size_t outlen)
+/* The general case, through libc: times before 1970 (never on the job path). */
+static size_t
+rfc3339_libc(int64_t ns, char *out, size_t outlen)
 {
 	time_t sec = (time_t)(ns / 1000000000);
 	long frac = (long)(ns % 1000000000);
@@ -49,6 +50,77 @@ brk_rfc3339(int64_t ns, char *out, size_t outlen)
 	}
 	n += (size_t)snprintf(out + n, outlen - n, "Z");
 	return n;
+}
+
+/* Writes v as exactly w digits, zero-padded. */
+static char *
+put_digits(char *p, unsigned v, int w)
+{
+	for (int i = w - 1; i >= 0; i--) {
+		p[i] = (char)('0' + v % 10);
+		v /= 10;
+	}
+	return p + w;
+}
+
+/*
+ * Days since 1970-01-01 (not negative) to a civil date: H. Hinnant's
+ * days_from_civil inverse, so that stamping a job needs no gmtime_r.
+ */
+static void
+civil(int64_t days, unsigned *y, unsigned *m, unsigned *d)
+{
+	int64_t z = days + 719468;
+	unsigned era = (unsigned)(z / 146097);
+	unsigned doe = (unsigned)(z - (int64_t)era * 146097);
+	unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	unsigned mp = (5 * doy + 2) / 153;
+
+	*d = doy - (153 * mp + 2) / 5 + 1;
+	*m = mp < 10 ? mp + 3 : mp - 9;
+	*y = era * 400 + yoe + (*m <= 2);
+}
+
+/*
+ * Every job is stamped with this at each enqueue: digits are written
+ * directly. int64 ns from 1970 end in 2262, so the year has 4 digits.
+ */
+size_t
+brk_rfc3339(int64_t ns, char *out, size_t outlen)
+{
+	int64_t sec = ns / 1000000000, s;
+	unsigned frac = (unsigned)(ns % 1000000000), y, mo, d;
+	char *p = out;
+	int w = 9;
+
+	if (ns < 0 || outlen < sizeof("2006-01-02T15:04:05.999999999Z"))
+		return rfc3339_libc(ns, out, outlen);
+	civil(sec / 86400, &y, &mo, &d);
+	s = sec % 86400;
+	p = put_digits(p, y, 4);
+	*p++ = '-';
+	p = put_digits(p, mo, 2);
+	*p++ = '-';
+	p = put_digits(p, d, 2);
+	*p++ = 'T';
+	p = put_digits(p, (unsigned)(s / 3600), 2);
+	*p++ = ':';
+	p = put_digits(p, (unsigned)(s / 60 % 60), 2);
+	*p++ = ':';
+	p = put_digits(p, (unsigned)(s % 60), 2);
+	if (frac > 0) {
+		/* Go's RFC3339Nano: trailing zeros of the fraction dropped. */
+		while (frac % 10 == 0) {
+			frac /= 10;
+			w--;
+		}
+		*p++ = '.';
+		p = put_digits(p, frac, w);
+	}
+	*p++ = 'Z';
+	*p = '\0';
+	return (size_t)(p - out);
 }
 
 /* Go's time.quote: printable ASCII kept, '"' and '\' escaped, other bytes \xNN. */
