@@ -40,10 +40,20 @@ cpu_ticks() {
 }
 family() { echo "$1 $(ps -o pid= --ppid "$1" | tr '\n' ' ')"; }
 
-"$B/fkbroker" -b 127.0.0.1:0 --port-file "$T/port" >"$T/broker.log" 2>&1 &
-BPID=$!; PIDS="$PIDS $BPID"
-for _ in $(seq 1 100); do [ -s "$T/port" ] && break; sleep 0.05; done
-URL="tcp://127.0.0.1:$(cat "$T/port")"
+# fresh_broker: a new fkbroker for each worker measured, so none pays for the
+# audit records the previous runs left in the broker's memory.
+BPID=""
+fresh_broker() {
+	if [ -n "$BPID" ]; then
+		kill -TERM "$BPID" 2>/dev/null || true
+		wait "$BPID" 2>/dev/null || true
+	fi
+	rm -f "$T/port"
+	"$B/fkbroker" -b 127.0.0.1:0 --port-file "$T/port" >"$T/broker.log" 2>&1 &
+	BPID=$!; PIDS="$PIDS $BPID"
+	for _ in $(seq 1 100); do [ -s "$T/port" ] && break; sleep 0.05; done
+	URL="tcp://127.0.0.1:$(cat "$T/port")"
+}
 cli() { "$B/fkcli" -u "$URL" "$@"; }
 
 # run_case LABEL PIDS_FN: pushes N jobs while the worker runs, waits for all, prints a line.
@@ -73,6 +83,7 @@ fi
 # ---- fkworker: one slot per connection (the default), then slots sharing connections ----
 # run_fkw SLOTS_PER_CONNECTION PREFIX
 run_fkw() {
+	fresh_broker
 	cat >"$T/fkw.conf" <<CONF
 faktory: { url = "$URL"; };
 worker: { concurrency = $C; cpus = $CPUS; queues = [ "default" ]; slots_per_connection = $1; };
@@ -107,6 +118,7 @@ awk -v r1="$r1" -v c1="$c1" -v rs="$rs" -v cs="$cs" -v s="$SPC" 'BEGIN {
 
 # ---- Node.js faktory-worker ----
 if [ "${BENCH_NODE:-1}" = 1 ] && [ -d "$ROOT/tests/interop/node_modules/faktory-worker" ]; then
+	fresh_broker
 	FAKTORY_URL="$URL" NODE_PATH="$ROOT/tests/interop/node_modules" \
 	    node "$ROOT/tests/bench/node-worker.js" "$C" >"$T/node.log" 2>&1 &
 	NPID=$!; PIDS="$PIDS $NPID"
