@@ -258,8 +258,9 @@ conn_ready(struct fkc *c)
 {
 	struct wrk_conn *cn = c->fc_arg;
 
+	/* Every close went through forget_pending: nothing is owed from before. */
+	FKW_ASSERT(cn->cn_nexpect == 0 && cn->cn_nfetch == 0);
 	cn->cn_fails = 0;
-	cn->cn_nexpect = cn->cn_nfetch = cn->cn_head = 0;
 	/* Nothing known about the queues yet: one FETCH finds out. */
 	cn->cn_drained = 1;
 	set_state(cn, CN_READY);

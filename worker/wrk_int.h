@@ -76,8 +76,8 @@ struct wrk_conn {
 	int			 cn_nfetch;	/* FETCHes among them */
 	/*
 	 * The queues looked empty (a FETCH came back empty or only after
-	 * waiting): a FETCH may then block ~2 s and hold back every line
-	 * behind it, so fetch one at a time, and only with no job running here.
+	 * waiting): each FETCH may then block ~2 s, one after the other, so
+	 * only one is kept out.
 	 */
 	int			 cn_drained;
 	uint64_t		 cn_wait_since;	/* ms: last reply, or first command after none */
@@ -138,8 +138,9 @@ extern struct wrk_env *wrk_env;
 int	wrk_conn_init(struct wrk_conn *, int index, struct wrk_slot *slots, int n, int cap);
 void	wrk_conn_open(struct wrk_conn *);
 /*
- * Writes what the connection's slots have to say: unconfirmed reports, then
- * FETCHes for the slots that may fetch (window rules above), in one flush.
+ * Queues what the connection's slots have to say: unconfirmed reports, then
+ * FETCHes for the slots that may fetch (window rule in wrk_conn.c); they are
+ * written when the loop iteration ends (wrk_conn_flush_dirty).
  */
 void	wrk_conn_pump(struct wrk_conn *);
 /* Writes what this loop iteration queued: one write per connection (ev after-hook). */

@@ -136,6 +136,8 @@ uint64_t brk_vnow(const struct brk *);
 int64_t	 brk_wall_ns(const struct brk *);
 /* Go's time.RFC3339Nano in UTC: trailing zeros of the fraction trimmed. */
 size_t	 brk_rfc3339(int64_t ns, char *out, size_t outlen);
+/* The same through gmtime_r and strftime: any time, slower (the reference). */
+size_t	 brk_rfc3339_libc(int64_t ns, char *out, size_t outlen);
 /* Go's time.Parse(RFC3339Nano, s): 0 with ns set, or -1 with Go's error text. */
 int	 brk_rfc3339_parse(const char *s, size_t n, int64_t *ns, char *err, size_t errlen);
 

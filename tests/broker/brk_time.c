@@ -26,8 +26,8 @@ brk_wall_ns(const struct brk *b)
 }
 
 /* The general case, through libc: times before 1970 (never on the job path). */
-static size_t
-rfc3339_libc(int64_t ns, char *out, size_t outlen)
+size_t
+brk_rfc3339_libc(int64_t ns, char *out, size_t outlen)
 {
 	time_t sec = (time_t)(ns / 1000000000);
 	long frac = (long)(ns % 1000000000);
@@ -95,7 +95,7 @@ brk_rfc3339(int64_t ns, char *out, size_t outlen)
 	int w = 9;
 
 	if (ns < 0 || outlen < sizeof("2006-01-02T15:04:05.999999999Z"))
-		return rfc3339_libc(ns, out, outlen);
+		return brk_rfc3339_libc(ns, out, outlen);
 	civil(sec / 86400, &y, &mo, &d);
 	s = sec % 86400;
 	p = put_digits(p, y, 4);

@@ -258,12 +258,18 @@ drill_all_connected() {
 	[ "$(echo "$s" | jq '.connected == .slots and .slots == .concurrency')" = true ]
 }
 
-# drill_conns_for CONCURRENCY CPUS [SLOTS_PER_CONNECTION]: the connections fkworker
-# holds: per child ceil(share / spc) for FETCHes plus one report connection when
-# spc > 1 (the first children take the remainder of concurrency / cpus), plus the
-# master's heartbeat connection. spc defaults to 16, as worker.slots_per_connection.
+# drill_conns_for CONF: the connections fkworker holds with that configuration
+# (as `fkworker -nn` resolves it; cpus must be a number): per child ceil(share /
+# slots_per_connection) for FETCHes plus one report connection when that is above
+# 1 (the first children take the remainder of concurrency / cpus), plus the
+# master's heartbeat connection.
 drill_conns_for() {
-	awk -v c="$1" -v n="$2" -v p="${3:-16}" 'BEGIN {
+	"$B/fkworker" -nn -c "$1" | awk -F '[=;]' '
+	    $1 ~ /^[ \t]*concurrency[ \t]*$/ { c = $2 + 0 }
+	    $1 ~ /^[ \t]*cpus[ \t]*$/ { n = $2 + 0 }
+	    $1 ~ /^[ \t]*slots_per_connection[ \t]*$/ { p = $2 + 0 }
+	    END {
+		if (c < 1 || n < 1 || p < 1) exit 1
 		t = 1
 		for (i = 0; i < n; i++) {
 			s = int(c / n) + (i < c % n ? 1 : 0)

@@ -24,7 +24,8 @@ CPUS=2 CONCURRENCY=$CONC sup_conf "$T/f.conf"
 drill_start_fkworker "$T/f.conf"
 wait_ready "$(drill_secs 20)"
 wid=$(sfield .wid)
-expect_eq "connections at the first broker" "$(drill_broker_conns "$wid")" $(drill_conns_for "$CONC" 2)
+CONNS=$(drill_conns_for "$T/f.conf") || fail "cannot read $T/f.conf back"
+expect_eq "connections at the first broker" "$(drill_broker_conns "$wid")" "$CONNS"
 
 cli push -n "$NA" --jobtype sleep --args "[$SLEEP_MS]" --prefix a --batch 1000 >/dev/null
 quarter() { [ "$(audit done)" -ge $((NA / 4)) ]; }
@@ -46,9 +47,9 @@ drill_restart_broker "$port" --retry-delay-ms 0 --reap-s 86400
 # Every slot reconnects (fkworkerctl's view and the broker's).
 wait_for "$(drill_secs 30)" drill_all_connected ||
 	fail "slots not all reconnected: $(status_json | jq -c '{connected, slots}')"
-broker_sees() { [ "$(drill_broker_conns "$wid")" = $(drill_conns_for "$CONC" 2) ]; }
+broker_sees() { [ "$(drill_broker_conns "$wid")" = $CONNS ]; }
 wait_for "$(drill_secs 20)" broker_sees ||
-	fail "the new broker sees $(drill_broker_conns "$wid") connections of $wid, want $(drill_conns_for "$CONC" 2): $(cli XWORKERS)"
+	fail "the new broker sees $(drill_broker_conns "$wid") connections of $wid, want $CONNS: $(cli XWORKERS)"
 reconnected=$(elapsed "$t0")
 beat_up() { [ "$(sfield .faktory_connected)" = true ]; }
 wait_for "$(drill_secs 20)" beat_up || fail "the master's heartbeat connection did not come back"
@@ -61,4 +62,4 @@ drill_stop_fkworker
 drill_verify b "$NB"
 expect_eq "set B jobs run twice" "$DV_DUPS" 0
 drill_report broker-restart "$NB" "$DV_PROCESSED" "$DV_DUPS" "$DV_CAUSE" "$DV_LOST" \
-	"set B, pushed to the new broker; all $(drill_conns_for "$CONC" 2) connections back ${reconnected}s after the kill (1 s down); set A: $NA pushed to the old broker, $a_done done and $a_working in flight when it was killed -9, the rest lost with the broker's memory (fkbroker keeps no store; real Faktory keeps them in Redis)"
+	"set B, pushed to the new broker; all $CONNS connections back ${reconnected}s after the kill (1 s down); set A: $NA pushed to the old broker, $a_done done and $a_working in flight when it was killed -9, the rest lost with the broker's memory (fkbroker keeps no store; real Faktory keeps them in Redis)"

@@ -22,7 +22,8 @@ ready_in=$(elapsed "$t0")
 wait_for "$(drill_secs 10)" drill_all_connected ||
 	fail "not every slot connected: $(status_json | jq -c '{connected, slots}')"
 wid=$(sfield .wid)
-expect_eq "connections at the broker" "$(drill_broker_conns "$wid")" $(drill_conns_for "$CONC" 2)
+CONNS=$(drill_conns_for "$T/f.conf") || fail "cannot read $T/f.conf back"
+expect_eq "connections at the broker" "$(drill_broker_conns "$wid")" "$CONNS"
 
 # Sleeping jobs first: all 2000 slots must be running one at the same time.
 cli push -n "$CONC" --jobtype sleep --args "[$((SLEEP_MS * 10))]" --prefix s --batch 1000 >/dev/null
