@@ -192,6 +192,14 @@ struct bjob {
 	char		*j_wire;	/* "$N\r\n{...}\r\n" for FETCH */
 	size_t		 j_wirelen;
 	int		 j_raw;		/* XINJECT: j_wire is the bytes given, never rebuilt */
+	/* While reserved by a FETCH: which delivery made it (brk_resv.c). */
+	struct bconn	*j_rconn;	/* the connection that got it, until that one closes */
+	struct bjob	*j_rprev;	/* in j_rconn's c_resv list */
+	struct bjob	*j_rnext;
+	uint64_t	 j_rstart;	/* its FETCH reply, in j_rconn's c_out_total space */
+	uint64_t	 j_rend;
+	int		 j_rorphan;	/* the FETCH ran after its client had closed */
+	int		 j_stranded;	/* reserved for a connection that is gone */
 	char		 j_block[];	/* the strings above */
 };
 
@@ -304,6 +312,15 @@ enum baudit_state {
 	AS_FLUSHED,
 };
 
+/* Why a delivery was lost on the wire (brk_resv.c), first match wins. */
+enum blost {
+	BL_GARBLED = 0,	/* garbage was written on the connection at or before its reply */
+	BL_ORPHANED,	/* the FETCH ran after the client had closed */
+	BL_CUT,		/* the reply never fully reached the client's TCP stack */
+	BL_UNREAD,	/* it did, and the client closed first */
+	BL_N,
+};
+
 struct baudit {
 	struct baudit	*a_prev;	/* the pending list (pushed, not done) */
 	struct baudit	*a_next;
@@ -314,6 +331,7 @@ struct baudit {
 	unsigned	 a_failed;
 	unsigned	 a_expired;
 	unsigned	 a_ack_noop;
+	unsigned	 a_lost[BL_N];	/* deliveries lost on the wire, by cause */
 	unsigned	 a_live;	/* jobs with this jid in any set */
 	unsigned	 a_dead;	/* of those, in the dead set */
 	enum baudit_state a_state;
@@ -341,6 +359,7 @@ void	 audit_failed(struct brk *, struct baudit *, const char *errtype,
 	    size_t etlen, const char *message, size_t mlen);
 void	 audit_acked(struct brk *, struct baudit *);
 void	 audit_errtype(struct brk *, const char *errtype, size_t n);
+void	 audit_lost(struct brk *, struct baudit *, enum blost);
 void	 audit_reset(struct brk *);
 void	 audit_free(struct brk *);
 int	 audit_xstats(struct brk *, struct buf *);
@@ -409,16 +428,28 @@ struct bconn {
 	struct buf	 c_in;
 	size_t		 c_scan;	/* c_in bytes already searched for LF */
 	struct buf	 c_out;
+	/*
+	 * Output positions, in bytes since the greeting:
+	 * c_out_sent <= c_release <= c_served <= c_out_total.
+	 */
 	uint64_t	 c_out_total;	/* bytes ever appended to c_out */
-	uint64_t	 c_out_sent;
-	uint64_t	 c_release;	/* with latency: bytes whose delay is over */
+	uint64_t	 c_out_sent;	/* written to the socket */
+	uint64_t	 c_release;	/* past --latency-us too: may be written */
+	uint64_t	 c_served;	/* past the service time of the command that made them */
+	uint64_t	 c_garbage_at;	/* where the first garbage starts, or UINT64_MAX */
 	int		 c_delayed;	/* latency marks pending for this conn */
+	int		 c_svc;		/* a command's service time runs (one mark) */
+	uint64_t	 c_svc_from;	/* µs: the last service time's end, while the next may start */
+	struct bjob	*c_resv;	/* reservations its FETCHes made, still held */
 	struct bworker	*c_worker;
 	int		 c_creator;	/* its HELLO created c_worker */
 	int		 c_ready_counted;
 	int		 c_overcap;
 	int		 c_runnable;
-	int		 c_eof;
+	int		 c_eof;		/* reading saw EOF or an error: client gone */
+	int		 c_wfail;	/* writing failed: output is discarded from now on */
+	int		 c_watched;	/* in epoll (not after EOF with nothing to write) */
+	int		 c_np;		/* next line came when nothing was owed */
 	int		 c_closing;	/* close once the output is written */
 	int		 c_nofault;	/* answering an admin verb: no garbage */
 	unsigned long	 c_ncmds;	/* commands counted for --drop-after */
@@ -440,6 +471,10 @@ void	 conn_close_after_flush(struct bconn *);
 /* Queues processing of buffered commands and an output flush (0 ms timer). */
 void	 conn_wake(struct bconn *);
 void	 conn_flush(struct bconn *);
+/* The service time of the command running on c is over: release, run the next. */
+void	 conn_served(struct bconn *);
+/* The client closed (EOF, a read or write error) before the broker did. */
+static inline int conn_client_gone(const struct bconn *c) { return c->c_eof || c->c_wfail; }
 /* FETCH found nothing: wait on the queues (or, when quiet, just wait). */
 int	 conn_block(struct bconn *, struct bqueue *const *qs, size_t n, int quiet);
 /* Leaves the blocked state (the FETCH got its answer). */
@@ -464,6 +499,19 @@ void	 reply_wire(struct bconn *, const char *s, size_t n);
 void	 cmd_dispatch(struct bconn *, const char *line, size_t n);
 /* Re-runs the FETCH a blocked connection is waiting in; 1 if it got a job. */
 int	 cmd_fetch_retry(struct bconn *);
+/* The name of verb v (an index of b_x_cut_ran), NULL past the last. */
+const char *cmd_verb_name(size_t v);
+
+/* ---- brk_resv.c: each FETCH's reservation and how its delivery ended ---- */
+
+/* Before j's FETCH reply is appended to c: remember the delivery. */
+void	 resv_attach(struct bconn *, struct bjob *);
+/* After it: where the reply ends. */
+void	 resv_sent(struct bconn *, struct bjob *);
+/* j leaves the working set (ACK, FAIL, expiry, FLUSH, replaced). */
+void	 resv_end(struct brk *, struct bjob *);
+/* c closes: classifies each reservation it still holds (once) and strands it. */
+void	 resv_close(struct bconn *);
 
 /* ---- brk_admin.c: the test-only X verbs ---- */
 
@@ -473,8 +521,11 @@ int	 admin_dispatch(struct bconn *, const char *verb, size_t vlen,
 
 /* ---- brk_fault.c: fault injection ---- */
 
-/* Holds back everything appended to c_out so far for latency_us. */
+void	 fault_init(struct brk *);
+/* Holds back everything served on c so far for latency_us. */
 void	 fault_delay(struct bconn *);
+/* A command starts on c: it holds the connection for service_us. */
+void	 fault_serve(struct bconn *);
 /* 1 if this reply must be replaced by garbage. */
 int	 fault_garbage(struct brk *);
 int	 fault_refusing(struct brk *);
@@ -490,6 +541,7 @@ struct brk_opts {
 	const char	*o_port_file;
 	const char	*o_password;	/* NULL: none */
 	long long	 o_latency_us;
+	long long	 o_service_us;
 	long long	 o_drop_after;
 	long long	 o_refuse_ms;
 	long long	 o_garbage_every;
@@ -500,11 +552,29 @@ struct brk_opts {
 	int		 o_verbose;
 };
 
-struct brk_latency {
-	struct bconn	*l_conn;	/* NULL once the connection is gone */
-	uint64_t	 l_pos;		/* c_out_total to release */
-	uint64_t	 l_at_us;
+/* A delay running on a connection: latency or service time. */
+struct brk_mark {
+	struct bconn	*m_conn;	/* NULL once the connection is gone */
+	uint64_t	 m_pos;		/* latency: c_served to release */
+	uint64_t	 m_at_us;
 };
+
+/*
+ * Delays on a timerfd (microseconds; the loop never sleeps): a ring in time
+ * order, appended to nearly always, since every mark gets the same delay.
+ */
+struct brk_tq {
+	struct brk	*tq_brk;
+	int		 tq_fd;		/* -1 until first used */
+	struct ev_io	 tq_io;
+	void		(*tq_fire)(struct bconn *, const struct brk_mark *);
+	struct brk_mark	*tq_v;		/* ring */
+	size_t		 tq_head;
+	size_t		 tq_len;
+	size_t		 tq_cap;
+};
+
+#define BRK_NVERBS	14	/* brk_cmd.c's verbs, for the cut counters */
 
 struct brk {
 	struct brk_opts	 b_opt;
@@ -559,6 +629,10 @@ struct brk {
 	uint64_t	 b_x_delivered;
 	uint64_t	 b_x_expired;
 	uint64_t	 b_x_commands;
+	uint64_t	 b_x_pipelined;
+	uint64_t	 b_x_cut_ran[BRK_NVERBS];	/* --drop-after: the Nth command ran */
+	uint64_t	 b_x_cut_unrun[BRK_NVERBS];	/* ... or did not */
+	uint64_t	 b_stranded;	/* reservations held for gone connections, now */
 
 	/* XAUDIT totals, kept up to date by audit_update */
 	uint64_t	 b_a_jobs;
@@ -568,6 +642,7 @@ struct brk {
 	uint64_t	 b_a_delivered_multi;
 	uint64_t	 b_a_failed;
 	uint64_t	 b_a_flushed;
+	uint64_t	 b_a_lost[BL_N];
 	struct baudit	*b_pend_head;
 	struct baudit	*b_pend_tail;
 	struct baudit	*b_multi_head;
@@ -575,17 +650,13 @@ struct brk {
 
 	/* faults (XFAULT changes them at run time) */
 	long long	 b_latency_us;
+	long long	 b_service_us;
 	long long	 b_drop_after;
 	long long	 b_garbage_every;
 	uint64_t	 b_garbage_n;
 	uint64_t	 b_refuse_until;	/* monotonic ms */
-	int		 b_tfd;		/* timerfd for latency, -1 until needed */
-	struct ev_io	 b_tio;
-	struct brk_latency *b_lat;	/* FIFO ring of release marks */
-	size_t		 b_lat_head;
-	size_t		 b_lat_len;
-	size_t		 b_lat_cap;
-	int		 b_tfd_armed;
+	struct brk_tq	 b_lat;		/* --latency-us release marks */
+	struct brk_tq	 b_svc;		/* --service-us: one mark per busy connection */
 };
 
 #endif

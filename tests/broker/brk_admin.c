@@ -97,6 +97,8 @@ xtime(struct bconn *c, const char *a, size_t n)
 	reply_ok(c);
 }
 
+#define XFAULT_USAGE "usage: XFAULT latency_us|service_us|drop_after|garbage_every|refuse_ms <n>"
+
 static void
 xfault(struct bconn *c, const char *a, size_t n)
 {
@@ -106,13 +108,13 @@ xfault(struct bconn *c, const char *a, size_t n)
 	long long v;
 
 	if (sp == NULL || (size_t)(a + n - sp - 1) >= sizeof(num)) {
-		reply_err(c, "usage: XFAULT latency_us|drop_after|garbage_every|refuse_ms <n>");
+		reply_err(c, "%s", XFAULT_USAGE);
 		return;
 	}
 	snprintf(num, sizeof(num), "%.*s", (int)(a + n - sp - 1), sp + 1);
 	if (parse_ll(num, 0, 1000000000LL, &v, &errstr) == -1 ||
 	    fault_set(c->c_brk, a, (size_t)(sp - a), v) == -1) {
-		reply_err(c, "usage: XFAULT latency_us|drop_after|garbage_every|refuse_ms <n>");
+		reply_err(c, "%s", XFAULT_USAGE);
 		return;
 	}
 	log_info("XFAULT %.*s %lld", (int)(sp - a), a, v);

@@ -195,6 +195,13 @@ audit_errtype(struct brk *b, const char *errtype, size_t n)
 	e->e_n++;
 }
 
+void
+audit_lost(struct brk *b, struct baudit *a, enum blost why)
+{
+	a->a_lost[why]++;
+	b->b_a_lost[why]++;
+}
+
 static void
 free_map_values(struct bmap *m)
 {
@@ -236,6 +243,7 @@ audit_reset(struct brk *b)
 		a->a_pushed = a->a_live;
 		a->a_delivered = a->a_acked = a->a_failed = 0;
 		a->a_expired = a->a_ack_noop = 0;
+		memset(a->a_lost, 0, sizeof(a->a_lost));
 		a->a_pending = a->a_multi = 0;
 		account(b, a, 1);
 		lists(b, a);
@@ -247,7 +255,11 @@ audit_reset(struct brk *b)
 	}
 	free(gone);
 	b->b_x_pushed = b->b_x_acked = b->b_x_failed = b->b_x_delivered = 0;
-	b->b_x_expired = b->b_x_commands = 0;
+	b->b_x_expired = b->b_x_commands = b->b_x_pipelined = 0;
+	memset(b->b_x_cut_ran, 0, sizeof(b->b_x_cut_ran));
+	memset(b->b_x_cut_unrun, 0, sizeof(b->b_x_cut_unrun));
+	/* Stranded is what the working set holds now: it stays. */
+	memset(b->b_a_lost, 0, sizeof(b->b_a_lost));
 	free_map_values(&b->b_errtypes);
 }
 
@@ -275,6 +287,22 @@ queued_total(struct brk *b)
 	return n;
 }
 
+/* ,"name":{verb:n,...} with the verbs that occurred. */
+static int
+by_verb(struct buf *o, const char *name, const uint64_t *n)
+{
+	int r = buf_printf(o, ",\"%s\":{", name), first = 1;
+
+	for (size_t v = 0; v < BRK_NVERBS; v++) {
+		if (n[v] == 0)
+			continue;
+		r |= buf_printf(o, "%s\"%s\":%llu", first ? "" : ",", cmd_verb_name(v),
+		    (unsigned long long)n[v]);
+		first = 0;
+	}
+	return r | buf_puts(o, "}");
+}
+
 int
 audit_xstats(struct brk *b, struct buf *o)
 {
@@ -299,7 +327,11 @@ audit_xstats(struct brk *b, struct buf *o)
 		r |= gojson_str(o, e->e_name, e->e_len);
 		r |= buf_printf(o, ":%llu", (unsigned long long)e->e_n);
 	}
-	return r | buf_puts(o, "}}");
+	r |= buf_printf(o, "},\"stranded\":%llu,\"pipelined\":%llu",
+	    (unsigned long long)b->b_stranded, (unsigned long long)b->b_x_pipelined);
+	r |= by_verb(o, "cut_ran", b->b_x_cut_ran);
+	r |= by_verb(o, "cut_unrun", b->b_x_cut_unrun);
+	return r | buf_puts(o, "}");
 }
 
 static int
@@ -326,7 +358,10 @@ audit_xjob(struct brk *b, struct buf *o, const char *jid, size_t n)
 	r |= opt_str(o, a->a_errtype);
 	r |= buf_puts(o, ",\"message\":");
 	r |= opt_str(o, a->a_message);
-	return r | buf_puts(o, "}");
+	r |= buf_printf(o, ",\"lost_garbled\":%u,\"lost_cut\":%u,\"lost_orphaned\":%u,"
+	    "\"lost_unread\":%u}", a->a_lost[BL_GARBLED], a->a_lost[BL_CUT],
+	    a->a_lost[BL_ORPHANED], a->a_lost[BL_UNREAD]);
+	return r;
 }
 
 int
@@ -354,5 +389,10 @@ audit_xaudit(struct brk *b, struct buf *o)
 			r |= buf_append(o, ",", 1);
 		r |= gojson_str(o, a->a_jid, a->a_jidlen);
 	}
-	return r | buf_puts(o, "]}");
+	return r | buf_printf(o, "],\"lost_garbled\":%llu,\"lost_cut\":%llu,"
+	    "\"lost_orphaned\":%llu,\"lost_unread\":%llu,\"stranded\":%llu,\"reserved\":%zu}",
+	    (unsigned long long)b->b_a_lost[BL_GARBLED], (unsigned long long)b->b_a_lost[BL_CUT],
+	    (unsigned long long)b->b_a_lost[BL_ORPHANED],
+	    (unsigned long long)b->b_a_lost[BL_UNREAD], (unsigned long long)b->b_stranded,
+	    b->b_working.m_len);
 }

@@ -161,7 +161,9 @@ fetch_deliver(struct bconn *c, struct bjob *j)
 		reply_err(c, "internal error");
 		return;
 	}
+	resv_attach(c, j);
 	reply_wire(c, j->j_wire, j->j_wirelen);
+	resv_sent(c, j);
 }
 
 static void
@@ -452,6 +454,7 @@ enum verb {
 	V_UNKNOWN, V_END, V_PUSH, V_PUSHB, V_FETCH, V_ACK, V_FAIL, V_BEAT, V_INFO,
 	V_FLUSH, V_MUTATE, V_BATCH, V_TRACK, V_QUEUE,
 };
+_Static_assert(V_QUEUE + 1 == BRK_NVERBS, "BRK_NVERBS must count the verbs");
 
 static const struct {
 	const char	*name;
@@ -464,6 +467,17 @@ static const struct {
 	{ "MUTATE", V_MUTATE, 0 }, { "BATCH", V_BATCH, 0 }, { "TRACK", V_TRACK, 0 },
 	{ "QUEUE", V_QUEUE, 0 },
 };
+
+const char *
+cmd_verb_name(size_t v)
+{
+	if (v == V_UNKNOWN)
+		return "unknown";
+	for (size_t i = 0; i < FKW_NELEM(verbs); i++)
+		if ((size_t)verbs[i].verb == v)
+			return verbs[i].name;
+	return NULL;
+}
 
 static int
 lookup(const char *v, size_t n, int *needs_payload)
@@ -526,6 +540,27 @@ run(struct bconn *c, enum verb v, const char *line, size_t n, const char *p, siz
 	}
 }
 
+/*
+ * --drop-after: the Nth counted command of a worker connection cuts it, as a
+ * network cut would. On odd connection ids the command runs first (its reply
+ * is lost), on even ids it never runs: both "the ACK ran but its +OK never
+ * came" and "the ACK was sent but never ran" happen.
+ */
+enum cut { CUT_NONE, CUT_BEFORE, CUT_AFTER };
+
+static enum cut
+cut_check(struct bconn *c)
+{
+	struct brk *b = c->c_brk;
+
+	if (c->c_worker == NULL || b->b_drop_after <= 0 ||
+	    ++c->c_ncmds < (unsigned long)b->b_drop_after)
+		return CUT_NONE;
+	log_debug("connection %llu: cut at command %lu (--drop-after), %s it ran",
+	    (unsigned long long)c->c_id, c->c_ncmds, c->c_id % 2 ? "after" : "before");
+	return c->c_id % 2 ? CUT_AFTER : CUT_BEFORE;
+}
+
 void
 cmd_dispatch(struct bconn *c, const char *line, size_t n)
 {
@@ -534,21 +569,27 @@ cmd_dispatch(struct bconn *c, const char *line, size_t n)
 	size_t vlen = sp != NULL ? (size_t)(sp - line) : n, pn = 0;
 	int needs = 0;
 	enum verb v = lookup(line, vlen, &needs);
+	enum cut cut;
 
 	if (sp != NULL) {
 		p = sp + 1;
 		pn = n - vlen - 1;
 	}
-	if (v == V_UNKNOWN) {
-		int admin = 0;
-		if (vlen > 1 && line[0] == 'X') {
-			/* Admin verbs: never garbled, not counted for --drop-after. */
-			c->c_nofault = 1;
-			admin = admin_dispatch(c, line, vlen, p, pn);
-			c->c_nofault = 0;
-		}
+	if (v == V_UNKNOWN && vlen > 1 && line[0] == 'X') {
+		/* Admin verbs: never garbled, not counted for --drop-after. */
+		int admin;
+		c->c_nofault = 1;
+		admin = admin_dispatch(c, line, vlen, p, pn);
+		c->c_nofault = 0;
 		if (admin)
 			return;
+	}
+	if ((cut = cut_check(c)) == CUT_BEFORE) {
+		b->b_x_cut_unrun[v]++;
+		conn_kill(c);
+		return;
+	}
+	if (v == V_UNKNOWN) {
 		reply_err_raw(c, "unknown command ", line, vlen);
 	} else {
 		b->b_command_count++;
@@ -558,10 +599,8 @@ cmd_dispatch(struct bconn *c, const char *line, size_t n)
 			run(c, v, line, n, p, pn);
 	}
 	b->b_x_commands++;
-	if (c->c_worker != NULL && b->b_drop_after > 0 &&
-	    ++c->c_ncmds >= (unsigned long)b->b_drop_after && c->c_state != BC_DEAD) {
-		log_debug("connection %llu: dropped after %lu commands (--drop-after)",
-		    (unsigned long long)c->c_id, c->c_ncmds);
-		conn_close_after_flush(c);
+	if (cut == CUT_AFTER) {
+		b->b_x_cut_ran[v]++;
+		conn_kill(c);
 	}
 }

@@ -7,8 +7,12 @@
  * Commands of one read are answered in order into one output buffer that is
  * written once per batch (pipelined clients cost one read and one write).
  * A blocked FETCH holds back the commands behind it, as the real server's
- * one-line-at-a-time loop does. Closed connections wait in a graveyard until
- * the loop is back at the top, so no callback ever sees a freed one.
+ * one-line-at-a-time loop does; so does a command's service time
+ * (--service-us), which makes it one command per wakeup. When the client
+ * closes, the lines it had sent still run, as on the real server; only when
+ * none is left does the connection close. Closed connections wait in a
+ * graveyard until the loop is back at the top, so no callback ever sees a
+ * freed one.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -37,7 +41,8 @@ out_append(struct bconn *c, const char *s, size_t n)
 {
 	if (c->c_state == BC_DEAD)
 		return;
-	if (buf_append(&c->c_out, s, n) == -1) {
+	/* Nobody can read them: the bytes only move the positions brk_resv.c uses. */
+	if (!c->c_wfail && buf_append(&c->c_out, s, n) == -1) {
 		log_warnx("connection %llu: out of memory for replies", (unsigned long long)c->c_id);
 		conn_kill(c);
 		return;
@@ -50,6 +55,8 @@ reply(struct bconn *c, const char *s, size_t n)
 {
 	/* Faults are for worker connections; tools and admin verbs get clean replies. */
 	if (c->c_worker != NULL && !c->c_nofault && fault_garbage(c->c_brk)) {
+		if (c->c_garbage_at == UINT64_MAX)
+			c->c_garbage_at = c->c_out_total;
 		out_append(c, GARBAGE, sizeof(GARBAGE) - 1);
 		return;
 	}
@@ -120,20 +127,56 @@ reply_err(struct bconn *c, const char *fmt, ...)
 	reply_err_raw(c, "", msg, (size_t)n < sizeof(msg) ? (size_t)n : sizeof(msg) - 1);
 }
 
+/*
+ * What epoll reports for c: input until EOF, output while some waits. A
+ * closed peer makes epoll report HUP even for no events, so a connection
+ * still running what its client sent leaves epoll while it has nothing to
+ * write.
+ */
+static void
+watch(struct bconn *c, int out)
+{
+	struct ev_loop *l = c->c_brk->b_loop;
+	uint32_t ev = (c->c_eof ? 0 : EPOLLIN) | (out ? EPOLLOUT : 0);
+
+	if (ev == 0) {
+		if (c->c_watched)
+			ev_io_del(l, &c->c_io);
+		c->c_watched = 0;
+	} else if (!c->c_watched) {
+		c->c_watched = ev_io_add(l, &c->c_io, ev) == 0;
+	} else {
+		ev_io_mod(l, &c->c_io, ev);
+	}
+}
+
+/*
+ * The client is gone (EPIPE, ECONNRESET). Unless the broker is closing, the
+ * lines it sent still run: their replies are dropped from now on.
+ */
+static void
+write_failed(struct bconn *c)
+{
+	log_debug("connection %llu: write: %s", (unsigned long long)c->c_id, strerror(errno));
+	if (c->c_closing) {
+		conn_kill(c);
+		return;
+	}
+	c->c_wfail = 1;
+	buf_reset(&c->c_out);
+}
+
 void
 conn_flush(struct bconn *c)
 {
-	uint64_t lim = c->c_delayed > 0 || c->c_brk->b_latency_us > 0 ? c->c_release :
-	    c->c_out_total;
+	uint64_t lim = c->c_closing ? c->c_out_total : c->c_release;
 	size_t want;
 	ssize_t n;
 
 	if (c->c_state == BC_DEAD)
 		return;
-	if (c->c_closing)
-		lim = c->c_out_total;
 	/* lim can lag behind after XFAULT turned latency on: nothing held back is due. */
-	want = lim > c->c_out_sent ? (size_t)(lim - c->c_out_sent) : 0;
+	want = !c->c_wfail && lim > c->c_out_sent ? (size_t)(lim - c->c_out_sent) : 0;
 	if (want > buf_rlen(&c->c_out))
 		want = buf_rlen(&c->c_out);
 	while (want > 0) {
@@ -143,22 +186,33 @@ conn_flush(struct bconn *c)
 		if (n == -1 && errno == EAGAIN)
 			break;
 		if (n <= 0) {
-			log_debug("connection %llu: write: %s", (unsigned long long)c->c_id,
-			    strerror(errno));
-			conn_kill(c);
-			return;
+			write_failed(c);
+			if (c->c_state == BC_DEAD)
+				return;
+			want = 0;
+			break;
 		}
 		buf_consume(&c->c_out, (size_t)n);
 		c->c_out_sent += (uint64_t)n;
 		want -= (size_t)n;
 	}
-	if (want > 0) {
-		ev_io_mod(c->c_brk->b_loop, &c->c_io, EPOLLIN | EPOLLOUT);
-		return;
-	}
-	ev_io_mod(c->c_brk->b_loop, &c->c_io, EPOLLIN);
-	if (c->c_closing && c->c_out_sent == c->c_out_total)
+	watch(c, want > 0);
+	if (c->c_closing && (c->c_wfail || c->c_out_sent == c->c_out_total))
 		conn_kill(c);
+}
+
+/* Moves what the connection made along: past its service time, then latency. */
+static void
+release(struct bconn *c)
+{
+	if (!c->c_svc)
+		c->c_served = c->c_out_total;
+	if (c->c_closing)
+		return;		/* conn_flush writes everything */
+	if (c->c_brk->b_latency_us > 0)
+		fault_delay(c);
+	else if (c->c_delayed == 0)
+		c->c_release = c->c_served;
 }
 
 /* ---- lifecycle ---- */
@@ -230,7 +284,10 @@ conn_kill(struct bconn *c)
 	worker_detach(b, c);
 	fault_forget(c);
 	ev_timer_stop(b->b_loop, &c->c_timer);
-	ev_io_del(b->b_loop, &c->c_io);
+	if (c->c_watched)
+		ev_io_del(b->b_loop, &c->c_io);
+	c->c_watched = 0;
+	resv_close(c);		/* before close(): it asks the socket what was acknowledged */
 	close(c->c_fd);
 	c->c_fd = -1;
 	c->c_state = BC_DEAD;
@@ -294,7 +351,7 @@ static void
 greet_now(struct bconn *c)
 {
 	greet(c);
-	c->c_release = c->c_out_total;
+	c->c_served = c->c_release = c->c_out_total;
 	conn_flush(c);
 }
 
@@ -320,6 +377,7 @@ on_accept(struct ev_loop *l, struct ev_io *io, uint32_t events)
 		c->c_brk = b;
 		c->c_fd = fd;
 		c->c_id = ++b->b_conn_ids;
+		c->c_garbage_at = UINT64_MAX;
 		buf_init(&c->c_in);
 		buf_init(&c->c_out);
 		ev_io_init(&c->c_io, fd, conn_io, c);
@@ -329,6 +387,7 @@ on_accept(struct ev_loop *l, struct ev_io *io, uint32_t events)
 			free(c);
 			continue;
 		}
+		c->c_watched = 1;
 		c->c_next = b->b_conns;
 		if (b->b_conns != NULL)
 			b->b_conns->c_prev = c;
@@ -409,6 +468,24 @@ handshake(struct bconn *c, const char *line, size_t n)
 	}
 }
 
+/* One command line; then it holds the connection for the service time. */
+static void
+run_line(struct bconn *c, const char *line, size_t len)
+{
+	/* What earlier commands made is served; what this one makes waits for its time. */
+	c->c_served = c->c_out_total;
+	if (c->c_state == BC_HANDSHAKE) {
+		handshake(c, line, len);
+	} else {
+		if (c->c_worker != NULL && !c->c_np)
+			c->c_brk->b_x_pipelined++;
+		cmd_dispatch(c, line, len);
+	}
+	c->c_np = 0;
+	if (c->c_state != BC_DEAD && !c->c_closing)
+		fault_serve(c);
+}
+
 static void
 conn_process(struct bconn *c)
 {
@@ -417,7 +494,7 @@ conn_process(struct bconn *c)
 	int idle = 0;
 
 	while (c->c_state == BC_READY || c->c_state == BC_HANDSHAKE) {
-		if (c->c_closing || buf_rlen(&c->c_out) > BRK_OUT_HIGH)
+		if (c->c_closing || c->c_svc || buf_rlen(&c->c_out) > BRK_OUT_HIGH)
 			break;
 		if (!next_line(c, &line, &len, &used)) {
 			idle = 1;
@@ -425,27 +502,54 @@ conn_process(struct bconn *c)
 		}
 		/* The line stays readable: only a read moves c_in's bytes. */
 		buf_consume(&c->c_in, used);
-		if (c->c_state == BC_HANDSHAKE)
-			handshake(c, line, len);
-		else
-			cmd_dispatch(c, line, len);
+		run_line(c, line, len);
 	}
 	if (c->c_state == BC_DEAD)
 		return;
-	if (c->c_eof && !c->c_closing) {
+	if (conn_client_gone(c) && !c->c_closing) {
 		if (c->c_state == BC_HANDSHAKE) {
 			conn_kill(c);
 			return;
 		}
-		/* The client is gone; a FETCH still waiting would reserve a job for nobody. */
-		if (idle || c->c_state == BC_BLOCKED) {
+		/* Every line the client sent has run (and a FETCH waits no more): done. */
+		if (idle && c->c_state == BC_READY) {
 			conn_close_after_flush(c);
 			return;
 		}
 	}
-	if (c->c_brk->b_latency_us > 0 && !c->c_closing)
-		fault_delay(c);
+	release(c);
 	conn_flush(c);
+}
+
+void
+conn_served(struct bconn *c)
+{
+	if (c->c_state != BC_DEAD)
+		conn_process(c);
+}
+
+/* A complete line is waiting in c_in (c_scan remembers how far there is none). */
+static int
+line_waiting(struct bconn *c)
+{
+	const char *p = buf_rptr(&c->c_in);
+	size_t avail = buf_rlen(&c->c_in);
+
+	if (c->c_scan < avail && memchr(p + c->c_scan, '\n', avail - c->c_scan) != NULL)
+		return 1;
+	c->c_scan = avail;
+	return 0;
+}
+
+/*
+ * Nothing is owed to the client: every command it sent has run, its service
+ * time is over and its reply is written. A line read now was sent after the
+ * client could have read every reply: it is not pipelined.
+ */
+static int
+owes_nothing(const struct bconn *c)
+{
+	return c->c_state == BC_READY && !c->c_svc && c->c_out_sent == c->c_out_total;
 }
 
 static void
@@ -465,6 +569,9 @@ conn_read(struct bconn *c)
 			conn_kill(c);
 			return;
 		}
+		/* The next line to complete decides here, before its bytes are in. */
+		if (!line_waiting(c))
+			c->c_np = owes_nothing(c);
 		n = read(c->c_fd, c->c_in.b_data + c->c_in.b_len,
 		    c->c_in.b_cap - c->c_in.b_len);
 		if (n == -1 && errno == EINTR)

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * brk_fault: injected faults. Latency holds each batch of replies back for
- * latency_us on a timerfd (microsecond precision; the loop never sleeps):
- * a FIFO of release marks, in time order because the delay is the same for
- * all. Drops (--drop-after) live in brk_cmd.c, refusals in on_accept.
+ * brk_fault: injected faults and the service time. Both delays run on a
+ * timerfd (microsecond precision; the loop never sleeps) as a ring of marks
+ * kept in time order, nearly always by appending, since each queue's delay
+ * is the same for every mark: latency holds each batch of replies back for
+ * latency_us; service time holds a connection for service_us per command.
+ * Drops (--drop-after) live in brk_cmd.c, refusals in on_accept.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -14,106 +16,219 @@
 #include "brk.h"
 #include "log.h"
 
+/* ---- a time-ordered ring of marks on one timerfd ---- */
+
 static void
-lat_arm(struct brk *b)
+tq_arm(struct brk_tq *q)
 {
 	struct itimerspec its;
 	uint64_t now = now_us(), at;
 
 	memset(&its, 0, sizeof(its));
-	if (b->b_lat_len > 0) {
-		at = b->b_lat[b->b_lat_head].l_at_us;
+	if (q->tq_len > 0) {
+		at = q->tq_v[q->tq_head].m_at_us;
 		/* A zero it_value disarms the timer: at least 1 ns. */
 		uint64_t d = at > now ? at - now : 0;
 		its.it_value.tv_sec = (time_t)(d / 1000000);
 		its.it_value.tv_nsec = (long)(d % 1000000) * 1000 + 1;
 	}
-	timerfd_settime(b->b_tfd, 0, &its, NULL);
+	timerfd_settime(q->tq_fd, 0, &its, NULL);
 }
 
 static void
-lat_fire(struct ev_loop *l, struct ev_io *io, uint32_t events)
+tq_run(struct ev_loop *l, struct ev_io *io, uint32_t events)
 {
-	struct brk *b = io->io_arg;
+	struct brk_tq *q = io->io_arg;
 	uint64_t now = now_us(), exp;
 
 	FKW_UNUSED(l);
 	FKW_UNUSED(events);
-	if (read(b->b_tfd, &exp, sizeof(exp)) == -1 && errno != EAGAIN)
-		log_warn("latency timer");
-	while (b->b_lat_len > 0 && b->b_lat[b->b_lat_head].l_at_us <= now) {
-		struct brk_latency m = b->b_lat[b->b_lat_head];
-		b->b_lat_head = (b->b_lat_head + 1) % b->b_lat_cap;
-		b->b_lat_len--;
-		if (m.l_conn == NULL)
-			continue;
-		m.l_conn->c_delayed--;
-		if (m.l_pos > m.l_conn->c_release)
-			m.l_conn->c_release = m.l_pos;
-		conn_flush(m.l_conn);
+	if (read(q->tq_fd, &exp, sizeof(exp)) == -1 && errno != EAGAIN)
+		log_warn("delay timer");
+	/*
+	 * A callback may add marks (the next command starts); one already due
+	 * (a wake-up later than a whole service time) runs in this pass too.
+	 */
+	while (q->tq_len > 0 && q->tq_v[q->tq_head].m_at_us <= now) {
+		struct brk_mark m = q->tq_v[q->tq_head];
+		q->tq_head = (q->tq_head + 1) % q->tq_cap;
+		q->tq_len--;
+		if (m.m_conn != NULL)
+			q->tq_fire(m.m_conn, &m);
 	}
-	lat_arm(b);
+	tq_arm(q);
 }
 
 static int
-lat_init(struct brk *b)
+tq_open(struct brk_tq *q)
 {
-	if (b->b_tfd >= 0)
+	if (q->tq_fd >= 0)
 		return 0;
-	if ((b->b_tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC)) == -1)
+	if ((q->tq_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC)) == -1)
 		return -1;
-	ev_io_init(&b->b_tio, b->b_tfd, lat_fire, b);
-	if (ev_io_add(b->b_loop, &b->b_tio, EPOLLIN) == -1) {
-		close(b->b_tfd);
-		b->b_tfd = -1;
+	ev_io_init(&q->tq_io, q->tq_fd, tq_run, q);
+	if (ev_io_add(q->tq_brk->b_loop, &q->tq_io, EPOLLIN) == -1) {
+		close(q->tq_fd);
+		q->tq_fd = -1;
 		return -1;
 	}
 	return 0;
 }
 
 static int
-lat_grow(struct brk *b)
+tq_grow(struct brk_tq *q)
 {
-	size_t cap = b->b_lat_cap ? b->b_lat_cap * 2 : 256;
-	struct brk_latency *v = malloc(cap * sizeof(*v));
+	size_t cap = q->tq_cap ? q->tq_cap * 2 : 256;
+	struct brk_mark *v = malloc(cap * sizeof(*v));
 
 	if (v == NULL)
 		return -1;
 	/* Unroll the ring into the new array, oldest first. */
-	for (size_t i = 0; i < b->b_lat_len; i++)
-		v[i] = b->b_lat[(b->b_lat_head + i) % b->b_lat_cap];
-	free(b->b_lat);
-	b->b_lat = v;
-	b->b_lat_cap = cap;
-	b->b_lat_head = 0;
+	for (size_t i = 0; i < q->tq_len; i++)
+		v[i] = q->tq_v[(q->tq_head + i) % q->tq_cap];
+	free(q->tq_v);
+	q->tq_v = v;
+	q->tq_cap = cap;
+	q->tq_head = 0;
 	return 0;
+}
+
+static struct brk_mark *
+tq_last(struct brk_tq *q)
+{
+	return q->tq_len > 0 ? &q->tq_v[(q->tq_head + q->tq_len - 1) % q->tq_cap] : NULL;
+}
+
+/*
+ * Adds a mark due at at_us; -1 if it cannot be kept (the caller goes on
+ * without the delay). Marks nearly always come in time order; one that does
+ * not (a service time counted from the end of the one before, a changed
+ * delay) moves back past the later ones.
+ */
+static int
+tq_push(struct brk_tq *q, struct bconn *c, uint64_t pos, uint64_t at_us)
+{
+	size_t i;
+
+	if (tq_open(q) == -1 || (q->tq_len == q->tq_cap && tq_grow(q) == -1))
+		return -1;
+	for (i = q->tq_len; i > 0; i--) {
+		struct brk_mark *prev = &q->tq_v[(q->tq_head + i - 1) % q->tq_cap];
+		if (prev->m_at_us <= at_us)
+			break;
+		q->tq_v[(q->tq_head + i) % q->tq_cap] = *prev;
+	}
+	q->tq_v[(q->tq_head + i) % q->tq_cap] = (struct brk_mark){ c, pos, at_us };
+	q->tq_len++;
+	/* A new head changes when the timer must fire. */
+	if (i == 0)
+		tq_arm(q);
+	return 0;
+}
+
+/* Forgets up to n marks of c; returns how many were found. */
+static int
+tq_forget(struct brk_tq *q, struct bconn *c, int n)
+{
+	int found = 0;
+
+	for (size_t i = 0; found < n && i < q->tq_len; i++) {
+		struct brk_mark *m = &q->tq_v[(q->tq_head + i) % q->tq_cap];
+		if (m->m_conn == c) {
+			m->m_conn = NULL;
+			found++;
+		}
+	}
+	return found;
+}
+
+static void
+tq_close(struct brk_tq *q)
+{
+	if (q->tq_fd >= 0) {
+		ev_io_del(q->tq_brk->b_loop, &q->tq_io);
+		close(q->tq_fd);
+		q->tq_fd = -1;
+	}
+	free(q->tq_v);
+	q->tq_v = NULL;
+	q->tq_len = q->tq_cap = q->tq_head = 0;
+}
+
+/* ---- latency ---- */
+
+static void
+lat_fire(struct bconn *c, const struct brk_mark *m)
+{
+	c->c_delayed--;
+	if (m->m_pos > c->c_release)
+		c->c_release = m->m_pos;
+	/* XFAULT turned latency off meanwhile: what came after the marks goes too. */
+	if (c->c_delayed == 0 && c->c_brk->b_latency_us == 0)
+		c->c_release = c->c_served;
+	conn_flush(c);
 }
 
 void
 fault_delay(struct bconn *c)
 {
 	struct brk *b = c->c_brk;
-	struct brk_latency *m;
+	struct brk_mark *m;
 
-	if (c->c_out_total == c->c_release)
+	if (c->c_served == c->c_release)
 		return;
 	/* The newest mark already covers it: nothing new since. */
-	if (b->b_lat_len > 0) {
-		m = &b->b_lat[(b->b_lat_head + b->b_lat_len - 1) % b->b_lat_cap];
-		if (m->l_conn == c && m->l_pos == c->c_out_total)
-			return;
-	}
-	if (lat_init(b) == -1 || (b->b_lat_len == b->b_lat_cap && lat_grow(b) == -1)) {
-		c->c_release = c->c_out_total;	/* cannot delay: send now */
+	if ((m = tq_last(&b->b_lat)) != NULL && m->m_conn == c && m->m_pos == c->c_served)
+		return;
+	if (tq_push(&b->b_lat, c, c->c_served, now_us() + (uint64_t)b->b_latency_us) == -1) {
+		c->c_release = c->c_served;	/* cannot delay: send now */
 		return;
 	}
-	m = &b->b_lat[(b->b_lat_head + b->b_lat_len) % b->b_lat_cap];
-	m->l_conn = c;
-	m->l_pos = c->c_out_total;
-	m->l_at_us = now_us() + (uint64_t)b->b_latency_us;
 	c->c_delayed++;
-	if (b->b_lat_len++ == 0)
-		lat_arm(b);
+}
+
+/* ---- service time ---- */
+
+static void
+svc_fire(struct bconn *c, const struct brk_mark *m)
+{
+	c->c_svc = 0;
+	/* A command already waiting starts, as on the real server, when this one ended. */
+	c->c_svc_from = m->m_at_us;
+	conn_served(c);
+	c->c_svc_from = 0;
+}
+
+void
+fault_serve(struct bconn *c)
+{
+	struct brk *b = c->c_brk;
+	uint64_t start = c->c_svc_from != 0 ? c->c_svc_from : now_us();
+
+	/*
+	 * Counted from the model's start, not from when the timer woke us: its
+	 * wake-up latency (tens of µs) would otherwise add to every command.
+	 */
+	c->c_svc_from = 0;
+	if (b->b_service_us <= 0 || c->c_svc)
+		return;
+	if (tq_push(&b->b_svc, c, 0, start + (uint64_t)b->b_service_us) == 0)
+		c->c_svc = 1;
+}
+
+/* ---- the rest ---- */
+
+void
+fault_init(struct brk *b)
+{
+	b->b_lat.tq_brk = b->b_svc.tq_brk = b;
+	b->b_lat.tq_fd = b->b_svc.tq_fd = -1;
+	b->b_lat.tq_fire = lat_fire;
+	b->b_svc.tq_fire = svc_fire;
+	b->b_latency_us = b->b_opt.o_latency_us;
+	b->b_service_us = b->b_opt.o_service_us;
+	b->b_drop_after = b->b_opt.o_drop_after;
+	b->b_garbage_every = b->b_opt.o_garbage_every;
 }
 
 void
@@ -121,13 +236,10 @@ fault_forget(struct bconn *c)
 {
 	struct brk *b = c->c_brk;
 
-	for (size_t i = 0; c->c_delayed > 0 && i < b->b_lat_len; i++) {
-		struct brk_latency *m = &b->b_lat[(b->b_lat_head + i) % b->b_lat_cap];
-		if (m->l_conn == c) {
-			m->l_conn = NULL;
-			c->c_delayed--;
-		}
-	}
+	if (c->c_delayed > 0)
+		c->c_delayed -= tq_forget(&b->b_lat, c, c->c_delayed);
+	if (c->c_svc)
+		c->c_svc -= tq_forget(&b->b_svc, c, 1);
 }
 
 int
@@ -148,6 +260,8 @@ fault_set(struct brk *b, const char *name, size_t n, long long v)
 #define IS(s) (n == sizeof(s) - 1 && memcmp(name, s, n) == 0)
 	if (IS("latency_us"))
 		b->b_latency_us = v;
+	else if (IS("service_us"))
+		b->b_service_us = v;
 	else if (IS("drop_after"))
 		b->b_drop_after = v;
 	else if (IS("garbage_every")) {
@@ -164,12 +278,6 @@ fault_set(struct brk *b, const char *name, size_t n, long long v)
 void
 fault_free(struct brk *b)
 {
-	if (b->b_tfd >= 0) {
-		ev_io_del(b->b_loop, &b->b_tio);
-		close(b->b_tfd);
-		b->b_tfd = -1;
-	}
-	free(b->b_lat);
-	b->b_lat = NULL;
-	b->b_lat_len = b->b_lat_cap = b->b_lat_head = 0;
+	tq_close(&b->b_lat);
+	tq_close(&b->b_svc);
 }

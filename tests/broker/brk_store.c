@@ -212,6 +212,7 @@ store_unlink(struct brk *b, struct bjob *j)
 	case JW_WORKING:
 		bmap_del(&b->b_working, j->j_jid, j->j_jidlen);
 		bheap_remove(&b->b_hworking, j);
+		resv_end(b, j);
 		break;
 	case JW_RETRY:
 		bheap_remove(&b->b_hretry, j);

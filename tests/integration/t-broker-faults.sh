@@ -1,8 +1,9 @@
 #!/bin/bash
 # Each injected fault, as a flag and through XFAULT at run time: --latency-us
-# delays every batch of replies, --drop-after closes worker connections after
-# N commands, --refuse-ms closes new connections for a while, --garbage-every
-# replaces every Nth reply to a worker with bytes that are not a reply.
+# delays every batch of replies, --drop-after cuts worker connections at their
+# Nth command, --refuse-ms closes new connections for a while, --garbage-every
+# replaces every Nth reply to a worker with bytes that are not a reply
+# (--service-us has its own test, t-broker-service-time).
 # Producer connections (tools like fkcli) and admin verbs are never faulted.
 . "$(dirname "$0")/lib.sh"
 
@@ -23,17 +24,34 @@ fast=$(elapsed "$t0")
 between "$fast" 0 0.45 || fail "latency 0 (XFAULT): 10 replies took $fast s"
 stop_pid "$BROKER_PID"
 
-# --drop-after: a worker connection is closed after its 3rd command; a producer is not.
+# --drop-after: a worker connection is cut when its Nth counted command is read
+# (admin verbs are not counted): output not yet written is lost, nothing after
+# it runs. On odd connection ids the Nth command runs first, on even ids it
+# never runs; XSTATS counts each by verb. Consecutive connections have ids of
+# both parities, so each case below happens once.
 start_broker --drop-after 3
-out=$(cli -w dropper XSTATS INFO INFO INFO INFO | cut -c1-8 | tr '\n' '|' || true)
-expect_eq "worker dropped after 3 commands (XSTATS not counted)" "$out" '{"pushed|{"now":"|{"now":"|{"now":"|(eof)|'
+for _ in 1 2; do
+	out=$(cli -w dropper XSTATS INFO INFO INFO INFO | cut -c1-8 | tr '\n' '|' || true)
+	expect_eq "worker cut at its 3rd command (XSTATS not counted)" "$out" '{"pushed|{"now":"|{"now":"|(eof)|'
+done
+expect_eq "one 3rd INFO ran" "$(cli XSTATS | jq -c .cut_ran)" '{"INFO":1}'
+expect_eq "one 3rd INFO did not" "$(cli XSTATS | jq -c .cut_unrun)" '{"INFO":1}'
 out=$(cli INFO INFO INFO INFO INFO | cut -c1-8 | tr '\n' '|')
 expect_eq "producer not dropped" "$out" '{"now":"|{"now":"|{"now":"|{"now":"|{"now":"|'
 cli XFAULT drop_after 0 >/dev/null
 expect_eq "XFAULT drop_after 0" "$(cli -w dropper INFO INFO INFO INFO | wc -l)" 4
+# An ACK that ran though its +OK never came, and one that never ran.
+cli push -n 2 --batch 1 --prefix dropack >/dev/null
+cli -P FETCH default FETCH default >/dev/null
 cli XFAULT drop_after 1 >/dev/null
-out=$(cli -w dropper INFO INFO | cut -c1-8 | tr '\n' '|' || true)
-expect_eq "XFAULT drop_after 1" "$out" '{"now":"|(eof)|'
+for j in dropack-00000001 dropack-00000002; do
+	expect_eq "ACK cut" "$(cli -w dropper "ACK {\"jid\":\"$j\"}" || true)" "(eof)"
+done
+acked=$(( $(xjob_field dropack-00000001 acked) + $(xjob_field dropack-00000002 acked) ))
+expect_eq "one of the two ACKs ran" "$acked" 1
+expect_eq "XSTATS cut_ran" "$(cli XSTATS | jq -c .cut_ran)" '{"ACK":1,"INFO":1}'
+expect_eq "XSTATS cut_unrun" "$(cli XSTATS | jq -c .cut_unrun)" '{"ACK":1,"INFO":1}'
+expect_eq "XFLUSHSTATS" "$(cli XFLUSHSTATS XSTATS | tail -n 1 | jq -c '[.cut_ran,.cut_unrun]')" '[{},{}]'
 stop_pid "$BROKER_PID"
 
 # --refuse-ms: new connections are closed without a greeting for that long.
@@ -62,5 +80,5 @@ expect_eq "producer replies are clean" "$(cli INFO INFO INFO INFO | grep -c '^{"
 cli XFAULT garbage_every 0 >/dev/null
 expect_eq "XFAULT garbage_every 0" "$(cli -w g INFO INFO INFO INFO | grep -c '^{"now"')" 4
 expect_eq "unknown fault" "$(cli XFAULT nonsense 1 || true)" \
-	"-ERR usage: XFAULT latency_us|drop_after|garbage_every|refuse_ms <n>"
+	"-ERR usage: XFAULT latency_us|service_us|drop_after|garbage_every|refuse_ms <n>"
 echo "# latency: 10 replies ${slow}s, one pipelined batch ${piped}s, none ${fast}s; drops, refusal, garbage"
