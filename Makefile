@@ -5,6 +5,7 @@
 #   make demo       run the end-to-end demo against fkbroker
 #   make SANITIZE=address,undefined check    the same under sanitizers (build-san/)
 #   make fuzz       run each libFuzzer target for FUZZ_SECONDS (60)
+#   make fuzz-replay  build the libFuzzer targets, run each one's corpus once (check does)
 #   make bench      worker benchmark; make bench-broker: broker benchmark
 
 CC	?= cc
@@ -113,6 +114,7 @@ integration: $(BINS) $(PLUGINS)
 check: setup
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory fuzz-replay
 	@$(MAKE) --no-print-directory integration
 
 # Reliability drills 1, 2 and 7 under valgrind (a plain build; CI runs it too).
@@ -123,19 +125,30 @@ interop: $(BINS)
 	@sh tests/interop/run.sh $(B)
 
 # ---- fuzzing (clang, libFuzzer) ----
+# Always in build-fuzz/ (SANITIZE does not change it). Each source is compiled
+# once (with header dependencies) and linked into every target. Sanitizer
+# reports are fatal, as in the SANITIZE builds: a UBSan report that only
+# printed would neither stop fuzzing nor fail a replay.
 FUZZ_SECONDS ?= 60
 FUZZ_B := build-fuzz
 FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer-no-link,address,undefined \
-	      -Icommon -Iworker -Isupervisor $(PKG_CFLAGS)
+	      -fno-sanitize-recover=all -Icommon -Iworker -Isupervisor $(PKG_CFLAGS)
 FUZZ_BIN := $(patsubst tests/fuzz/%.c,$(FUZZ_B)/%,$(FUZZ_SRC))
+FUZZ_OBJ := $(patsubst %.c,$(FUZZ_B)/obj/%.o,$(COMMON_SRC) $(WORKER_SRC) $(SUP_SRC))
 
-$(FUZZ_B)/%: tests/fuzz/%.c $(COMMON_SRC) $(WORKER_SRC) $(SUP_SRC)
+$(FUZZ_B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -MMD -MP -c $< -o $@
+$(FUZZ_BIN): $(FUZZ_B)/%: $(FUZZ_B)/obj/tests/fuzz/%.o $(FUZZ_OBJ)
 	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(PKG_LIBS) -ldl -lm
 
+.PHONY: fuzz-replay
 fuzz-build: $(FUZZ_BIN)
 fuzz: setup fuzz-build
 	@sh tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_BIN)
+# Each target's corpus (tests/fuzz/corpus/NAME/) run once, no fuzzing: part of check.
+fuzz-replay: fuzz-build
+	@sh tests/fuzz/replay.sh $(FUZZ_BIN)
 
 # ---- benchmarks and demo ----
 bench: all $(B)/rtt_floor

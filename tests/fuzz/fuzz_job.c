@@ -55,6 +55,7 @@ static const char conf_text[] =
 static struct wrk_env fz_env;
 static struct wrk_ctx fz_ctx;
 static struct wrk_slot fz_slot;
+static struct wrk_conn fz_conn;	/* the slot's connection, never connected (CN_DOWN) */
 static struct fkw_conf *fz_conf;
 static int fz_errfd = 2;	/* stderr as it was before libFuzzer discarded it */
 static char *fz_argv[64];
@@ -103,6 +104,10 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 		abort();
 	wrk_env = &fz_env;
 	wrk_slot_init(&fz_slot, 0);
+	fz_conn.cn_state = CN_DOWN;
+	fz_conn.cn_slots = &fz_slot;
+	fz_conn.cn_nslots = 1;
+	fz_slot.sl_conn = &fz_conn;
 	return 0;
 }
 
