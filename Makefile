@@ -7,6 +7,7 @@
 #   make fuzz       run each libFuzzer target for FUZZ_SECONDS (60)
 #   make fuzz-replay  build the libFuzzer targets, run each one's corpus once (check does)
 #   make bench      worker benchmark; make bench-broker: broker benchmark
+#   make mutants    deliberate breakages (tests/mutants) the tests must catch (M=name: one)
 
 CC	?= cc
 PREFIX	?= /usr
@@ -53,7 +54,7 @@ PLUGINS   := $(patsubst worker/examples/%.c,$(B)/plugins/%.so,$(wildcard worker/
 BINS := $(B)/fkworker $(B)/fkworkerctl $(B)/fkbroker $(B)/fkcli
 
 .PHONY: all setup check unit integration interop valgrind fuzz fuzz-build bench bench-broker \
-	demo install clean distclean deb
+	demo install clean distclean deb mutants
 .DEFAULT_GOAL := all
 
 all: $(BINS) $(PLUGINS)
@@ -120,6 +121,11 @@ check: setup
 # Reliability drills 1, 2 and 7 under valgrind (a plain build; CI runs it too).
 valgrind: $(BINS) $(PLUGINS)
 	@sh tests/valgrind/run.sh $(B)
+
+# Mutation testing: each tests/mutants/*.mut breaks a promise on purpose in a scratch
+# copy; the tests meant to catch it must fail (M=name runs one).
+mutants: $(BINS) $(PLUGINS)
+	@bash tests/mutants/run.sh $(B) $(M)
 
 interop: $(BINS)
 	@sh tests/interop/run.sh $(B)

@@ -118,23 +118,36 @@ drill_jobs() {
 	done
 }
 
-# drill_summary FILE: numbers from a file of XJOB records, as one JSON object.
-#   processed: done or dead at the broker (ACKed, discarded after a FAIL with
-#   retry 0, or buried after its last retry); lost: anything else.
+# drill_summary FILE [CAUSES]: numbers from a file of XJOB records, as one JSON object.
+#   processed: done at the broker (ACKed, or discarded after a FAIL with retry 0);
+#   dead: in the dead set (retries used up: not processed); lost: anything else.
 #   dup: delivered more than once; ran_twice: ACKed more than once;
 #   causes: the dup jobs by their (last) failure errtype.
+#   expired_unexplained: jobs whose reservation expired more often than fkbroker
+#   lost their delivery on the wire for one of CAUSES (a JSON array of garbled,
+#   cut, orphaned, unread: the lost_* fields of XJOB): a job the worker forgot.
 drill_summary() {
-	jq -n 'def done: .state == "done" or .state == "dead";
+	jq -n --argjson allow "${2:-[]}" '
 	    reduce inputs as $j ({n: 0, pushed_once: 0, processed: 0, dead: 0, lost: 0,
 		lost_sample: [], dup: 0, extra_runs: 0, ran_twice: 0, expired: 0, failed: 0,
-		ack_noop: 0, causes: {}, unexplained: []};
+		ack_noop: 0, causes: {}, unexplained: [], expired_unexplained: 0,
+		expired_sample: [], wire: {garbled: 0, cut: 0, orphaned: 0, unread: 0}};
 	      .n += 1
+	    | ($allow | map($j["lost_" + .] // 0) | add // 0) as $explained
+	    | .wire |= with_entries(.value += ($j["lost_" + .key] // 0))
 	    | if $j.pushed == 1 then .pushed_once += 1 else . end
-	    | if ($j | done) then .processed += 1 else .lost += 1
+	    | if $j.state == "done" then .processed += 1
+	      elif $j.state == "dead" then .dead += 1 | .lost += 1
+		| .lost_sample += ["\($j.jid) dead after \($j.failed) failures (\($j.errtype))"]
+	      else .lost += 1
 		| if (.lost_sample | length) < 5 then
 		    .lost_sample += ["\($j.jid) \($j.state) delivered \($j.delivered)"] else . end
 	      end
-	    | if $j.state == "dead" then .dead += 1 else . end
+	    | if $j.expired > $explained then .expired_unexplained += 1
+		| if (.expired_sample | length) < 5 then .expired_sample +=
+		    ["\($j.jid): reservation expired \($j.expired)x, deliveries lost on the wire: garbled \($j.lost_garbled // 0) cut \($j.lost_cut // 0) orphaned \($j.lost_orphaned // 0) unread \($j.lost_unread // 0)"]
+		  else . end
+	      else . end
 	    | if $j.delivered > 1 then
 		.dup += 1 | .extra_runs += $j.delivered - 1
 		| .causes[$j.errtype // "none"] += 1
@@ -148,26 +161,36 @@ drill_summary() {
 }
 
 # drill_verify PREFIX N [ERRTYPE=EXPLANATION ...]: asks fkbroker about
-# PREFIX-1..N and fails unless every job was pushed once and is processed,
-# and every job delivered more than once failed with one of the ERRTYPEs
-# the drill expects (ReservationExpired: XTIME ended a reservation). Sets
-# DV_PUSHED, DV_PROCESSED, DV_DUPS, DV_LOST, DV_RAN_TWICE, DV_CAUSE (the
-# explanation of the duplicates, for drill_report) and DV_JSON (the summary).
+# PREFIX-1..N and fails unless every job was pushed once and is processed
+# (done; a dead job is not), and every job delivered more than once failed
+# with one of the ERRTYPEs the drill expects. A reservation may expire
+# (ReservationExpired) only as often as fkbroker lost that job's delivery on
+# the wire for a cause the drill allows in DRILL_LOSSES (words among garbled,
+# cut, orphaned, unread; none by default): any other expiry is a job the
+# worker was handed and forgot, and counts as lost. Sets DV_PUSHED,
+# DV_PROCESSED, DV_DUPS, DV_LOST, DV_RAN_TWICE, DV_CAUSE (the explanation of
+# the duplicates, for drill_report), DV_WIRE (the deliveries fkbroker lost, by
+# cause) and DV_JSON (the summary).
+DRILL_LOSSES=${DRILL_LOSSES:-}
 drill_verify() {
-	local p=$1 n=$2 kv k v cnt parts="" unknown
+	local p=$1 n=$2 kv k v cnt parts="" unknown allow
 	shift 2
+	allow=$(printf '%s\n' $DRILL_LOSSES | jq -R . | jq -sc 'map(select(length > 0))')
 	drill_jobs "$p" "$n" >"$T/xjob-$p.json"
-	DV_JSON=$(drill_summary "$T/xjob-$p.json")
+	DV_JSON=$(drill_summary "$T/xjob-$p.json" "$allow")
 	echo "$DV_JSON" >"$T/summary-$p.json"
 	dv() { echo "$DV_JSON" | jq -r "$1"; }
 	DV_PUSHED=$(dv .n)
 	DV_PROCESSED=$(dv .processed)
-	DV_LOST=$(dv .lost)
 	DV_DUPS=$(dv .dup)
 	DV_RAN_TWICE=$(dv .ran_twice)
+	DV_WIRE=$(dv '.wire | to_entries | map(select(.value > 0) | "\(.value) \(.key)") | join(", ") | if . == "" then "none" else . end')
+	# A job whose expiry nothing on the wire explains was lost by the worker, even if it ran later.
+	DV_LOST=$(( $(dv .lost) + $(dv .expired_unexplained) ))
 	[ "$DV_PUSHED" = "$n" ] || fail "$p: $DV_PUSHED records for $n jids"
 	[ "$(dv .pushed_once)" = "$n" ] || fail "$p: not every jid was pushed exactly once: $DV_JSON"
-	[ "$DV_LOST" = 0 ] || fail "$p: $DV_LOST of $n jobs lost (not done at the broker): $(dv '.lost_sample | join("; ")')"
+	[ "$(dv .lost)" = 0 ] || fail "$p: $(dv .lost) of $n jobs lost (not done at the broker): $(dv '.lost_sample | join("; ")')"
+	[ "$(dv .expired_unexplained)" = 0 ] || fail "$p: $(dv .expired_unexplained) jobs lost by the worker and recovered only by reservation expiry (allowed wire losses: ${DRILL_LOSSES:-none}): $(dv '.expired_sample | join("; ")')"
 	[ "$(dv '.unexplained | length')" = 0 ] ||
 		fail "$p: jobs delivered again without a failure: $(dv '.unexplained | join(" ")')"
 	# Every errtype among the duplicates must be one the drill caused.
@@ -184,26 +207,35 @@ drill_verify() {
 	DV_CAUSE=${parts:-none}
 }
 
-# drill_report NAME PUSHED PROCESSED DUPS CAUSE LOST [NOTE]: the drill's one line.
+# drill_report NAME PUSHED PROCESSED DUPS CAUSE LOST [NOTE]: the drill's one line,
+# with the jobs fkbroker found stranded (reserved for a connection that was gone)
+# each time the drill stalled (drill_wait_done).
 drill_report() {
 	[ "$6" = 0 ] || fail "drill $1: $6 jobs lost"
-	echo "# drill $1: pushed $2, processed $3, duplicates $4 ($5), lost $6${7:+; $7} [$(drill_elapsed)s${DRILL_FLAVOUR:+, $DRILL_FLAVOUR}]"
+	echo "# drill $1: pushed $2, processed $3, duplicates $4 ($5), lost $6, stranded $DRILL_STRANDED${7:+; $7} [$(drill_elapsed)s${DRILL_FLAVOUR:+, $DRILL_FLAVOUR}]"
 }
 
 # drill_wait_done N SECONDS: fkcli wait-done; if jobs remain reserved by a
 # FETCH whose reply never reached a worker (a fault the drill caused), move
 # the broker's clock past reserve_for (1800 s) so they come back, as real
 # Faktory would after reserve_for, and wait again. Sets DRILL_XTIME to the
-# number of clock moves it needed.
-DRILL_XTIME=0
+# number of clock moves it needed, DRILL_STRANDED to the jobs fkbroker held
+# for a connection that was gone at those moments (the ones a real server
+# keeps for 30 minutes) and DRILL_HELD to those held on a live connection
+# while fkworker sat idle (jobs it was handed and forgot: drill_verify fails
+# them as lost).
+DRILL_XTIME=0 DRILL_STRANDED=0 DRILL_HELD=0
 drill_wait_done() {
-	local n=$1 lim=$2 k
-	# Six rounds: a connection lost with 16 FETCHes outstanding strands up to 16.
+	local n=$1 lim=$2 k a
+	# Six rounds: each fault can strand jobs again while the rest comes back.
 	for k in 0 1 2 3 4 5; do
 		drill_wait_progress "$n" "$lim" && return 0
 		# Nothing queued, nothing due, no progress: what is still reserved
 		# was handed to a FETCH nobody read. Expire it, as real Faktory
 		# would after reserve_for.
+		a=$(cli audit)
+		DRILL_STRANDED=$((DRILL_STRANDED + $(echo "$a" | jq .stranded)))
+		DRILL_HELD=$((DRILL_HELD + $(echo "$a" | jq '.reserved - .stranded')))
 		cli "XTIME 1900" >/dev/null
 		DRILL_XTIME=$((DRILL_XTIME + 1))
 	done

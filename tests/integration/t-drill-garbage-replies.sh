@@ -10,6 +10,10 @@
 . "$(dirname "$0")/lib-wrk.sh"
 . "$(dirname "$0")/lib-sup.sh"
 . "$(dirname "$0")/lib-drill.sh"
+# Garbage in place of a reply loses it and every reply after it on that
+# connection; a connection closed on garbage leaves its FETCHes to run
+# orphaned at the server.
+DRILL_LOSSES="garbled orphaned"
 
 N=$(drill_pick 20000 6000 500)
 CONC=$(drill_pick 100 60 10)
@@ -35,4 +39,4 @@ drill_verify g "$N" \
 expect_eq "jobs run to completion twice" "$DV_RAN_TWICE" 0
 noop=$(echo "$DV_JSON" | jq .ack_noop)
 drill_report garbage-replies "$DV_PUSHED" "$DV_PROCESSED" "$DV_DUPS" "$DV_CAUSE" "$DV_LOST" \
-	"every ${EVERY}th reply garbage: $lost reconnects, $noop ACKs resent after their +OK was garbled, $DRILL_XTIME clock moves, no process restarted"
+	"every ${EVERY}th reply garbage: $lost reconnects, deliveries lost: $DV_WIRE; $noop ACKs resent after their +OK was garbled, $DRILL_XTIME clock moves, no process restarted"

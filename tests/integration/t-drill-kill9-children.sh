@@ -12,6 +12,9 @@
 . "$(dirname "$0")/lib-wrk.sh"
 . "$(dirname "$0")/lib-sup.sh"
 . "$(dirname "$0")/lib-drill.sh"
+# A killed child's deliveries: replies it never read (unread), never fully
+# received (cut), and FETCHes the server ran after its death (orphaned).
+DRILL_LOSSES="cut orphaned unread"
 
 N=$(drill_pick 30000 20000 600)
 CONC=$(drill_pick 200 100 20)
@@ -60,6 +63,8 @@ for v in $killed; do
 	expect_log "\\(pid $v\\) exited on signal 9"
 done
 fkill=$(grep -c 'in-flight job(s) (WorkerCrash)' "$T/fkworker.log" || true)
+# Each kill found jobs running (busy before it): the master FAILed them at once.
+expect_eq "kills whose in-flight jobs the master FAILed (WorkerCrash)" "$fkill" 4
 
 # The fifth kill within 30 s: the crash-loop brake stops fkworker (exit 70).
 before=$(child_pids)
@@ -81,4 +86,4 @@ drill_verify k "$N" \
 	"Shutdown=running when the crash-loop brake stopped fkworker, FAILed as Shutdown and retried" \
 	"ReservationExpired=FETCH replies unread in a killed child's socket, redelivered once XTIME ended their reservation"
 drill_report kill9 "$DV_PUSHED" "$DV_PROCESSED" "$DV_DUPS" "$DV_CAUSE" "$DV_LOST" \
-	"$kills kills, respawned within ${resp_max}s, $fkill crash FAILs by the master, brake tripped at kill 5 (exit 70) with $done_at_brake done, restarted; $DV_RAN_TWICE ran to completion twice; $DRILL_XTIME clock moves"
+	"$kills kills, respawned within ${resp_max}s, $fkill crash FAILs by the master, deliveries lost with the killed children: $DV_WIRE, brake tripped at kill 5 (exit 70) with $done_at_brake done, restarted; $DV_RAN_TWICE ran to completion twice; $DRILL_XTIME clock moves"
