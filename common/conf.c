@@ -267,6 +267,25 @@ set_from_file(struct conf_ctx *cx, int k, const config_setting_t *s)
 		cx->cx_orig[k].o_bad = 1;
 }
 
+/* Keys that existed once: an old file gets told what replaced them. */
+static const struct {
+	const char	*rk_path;
+	const char	*rk_why;
+} retired[] = {
+	{ "worker.slots_per_connection", "was removed in 0.2: FETCHes no longer queue on "
+	    "shared connections; worker.connections sets how many connections the children "
+	    "open (see fkworker.conf(5))" },
+};
+
+static const char *
+retired_why(const char *path)
+{
+	for (size_t i = 0; i < FKW_NELEM(retired); i++)
+		if (strcmp(retired[i].rk_path, path) == 0)
+			return retired[i].rk_why;
+	return NULL;
+}
+
 /*
  * Every setting must be a key of the table or a group on the way to one.
  * Keys are set as they are met, so errors come in the file's order.
@@ -284,6 +303,8 @@ walk(struct conf_ctx *cx, const config_setting_t *g, const char *prefix)
 		    config_setting_name(s));
 		if ((k = key_index(path)) != -1)
 			set_from_file(cx, k, s);
+		else if (retired_why(path) != NULL)
+			conf_err_at(cx, s, path, "%s", retired_why(path));
 		else if (!is_group_path(path))
 			conf_err_at(cx, s, path, "unknown key");
 		else if (!config_setting_is_group(s))
@@ -330,6 +351,43 @@ readable_file(const char *path, char *why, size_t len)
 	return 1;
 }
 
+#define CONNS_AUTO_PER_CHILD	32
+
+/*
+ * "auto": 32 connections per child, enough FETCHes in parallel for a fast
+ * server (make bench); at most one per slot and a quarter of the server's
+ * budget, so that several hosts fit. A number is checked against the same
+ * budget: the children's connections and the master's heartbeat must fit.
+ */
+static void
+resolve_connections(struct conf_ctx *cx)
+{
+	struct fkw_conf *cf = cx->cx_cf;
+	char where[1024];
+	int n;
+
+	if (cf->cf_connections_auto) {
+		n = CONNS_AUTO_PER_CHILD * cf->cf_cpus;
+		if (n > cf->cf_conn_budget / 4)
+			n = cf->cf_conn_budget / 4;
+		if (n > cf->cf_concurrency)
+			n = cf->cf_concurrency;
+		cf->cf_connections = n < cf->cf_cpus ? cf->cf_cpus : n;
+	}
+	if (cf->cf_connections < cf->cf_cpus)
+		conf_errf(cx, "%s: %s (%d) must be at least %s (%d): each child needs one",
+		    key_where(cx, CK_CONNECTIONS, where, sizeof(where)),
+		    conf_schema[CK_CONNECTIONS].k_path, cf->cf_connections,
+		    conf_schema[CK_CPUS].k_path, cf->cf_cpus);
+	else if (cf->cf_connections + 1 > cf->cf_conn_budget)
+		conf_errf(cx, "%s: %s (%d) and the heartbeat connection exceed %s (%d)",
+		    key_where(cx, CK_CONNECTIONS, where, sizeof(where)),
+		    conf_schema[CK_CONNECTIONS].k_path, cf->cf_connections,
+		    conf_schema[CK_CONN_BUDGET].k_path, cf->cf_conn_budget);
+	else if (cf->cf_connections > cf->cf_concurrency)
+		cf->cf_connections = cf->cf_concurrency;
+}
+
 /* Checks across fields; keys whose own value was rejected are left out. */
 static void
 conf_validate(struct conf_ctx *cx)
@@ -344,20 +402,9 @@ conf_validate(struct conf_ctx *cx)
 		    conf_schema[CK_CONCURRENCY].k_path, cf->cf_concurrency,
 		    conf_schema[CK_CPUS].k_path, cf->cf_cpus_auto ? "\"auto\" = " : "",
 		    cf->cf_cpus);
-	/*
-	 * Slots sharing a connection pipeline by nature: without pipelining the
-	 * default falls back to one slot per connection; a value set says why not.
-	 */
-	if (!o[CK_SLOTS_PER_CONN].o_bad && !o[CK_PIPELINING].o_bad && !cf->cf_pipelining &&
-	    cf->cf_slots_per_conn > 1) {
-		if (o[CK_SLOTS_PER_CONN].o_file == NULL)
-			cf->cf_slots_per_conn = 1;
-		else
-			conf_errf(cx, "%s: %s (%d) needs %s = true",
-			    key_where(cx, CK_SLOTS_PER_CONN, where, sizeof(where)),
-			    conf_schema[CK_SLOTS_PER_CONN].k_path, cf->cf_slots_per_conn,
-			    conf_schema[CK_PIPELINING].k_path);
-	}
+	if (!o[CK_CONCURRENCY].o_bad && !o[CK_CPUS].o_bad && !o[CK_CONNECTIONS].o_bad &&
+	    !o[CK_CONN_BUDGET].o_bad)
+		resolve_connections(cx);
 	if (!o[CK_URL].o_bad && !o[CK_TLS_CA_FILE].o_bad && cf->cf_purl.u_tls &&
 	    cf->cf_tls_verify && cf->cf_tls_ca_file[0] != '\0' &&
 	    !readable_file(cf->cf_tls_ca_file, why, sizeof(why)))

@@ -48,6 +48,7 @@ struct fkw_conf {
 	char			*cf_password_file;
 	char			*cf_tls_ca_file;
 	int			 cf_tls_verify;
+	int			 cf_conn_budget;	/* connections the server accepts, fleet-wide */
 
 	/* worker */
 	int			 cf_concurrency;	/* WORKER_CONCURRENCY */
@@ -62,7 +63,8 @@ struct fkw_conf {
 	int			 cf_heartbeat;		/* s */
 	int			 cf_cpu_affinity;
 	int			 cf_pipelining;
-	int			 cf_slots_per_conn;	/* job slots sharing one connection */
+	int			 cf_connections;	/* the children's connections, resolved */
+	int			 cf_connections_auto;	/* 1 when "auto" */
 	long long		 cf_max_jobs_per_child;	/* 0 = never */
 	uint64_t		 cf_memory_limit;	/* bytes per child; 0 = none */
 	int			 cf_connect_timeout;	/* ms for connect + handshake */

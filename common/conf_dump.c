@@ -181,6 +181,13 @@ put_value(FILE *fp, const struct fkw_conf *cf, int k, const char *ind)
 		else
 			fprintf(fp, "%d", cf->cf_cpus);
 		break;
+	case CONF_T_CONNS:
+		/* "auto" as resolved: what this configuration really opens. */
+		if (cf->cf_connections_auto)
+			fputs("\"auto\"", fp);
+		else
+			fprintf(fp, "%d", cf->cf_connections);
+		break;
 	case CONF_T_LOGLEVEL:
 		put_str(fp, log_level_name(*(const int *)p));
 		break;
@@ -268,7 +275,12 @@ conf_dump(const struct fkw_conf *cf, FILE *fp)
 		fprintf(fp, "%s# %s\n%s%s = ", ind, conf_schema[k].k_doc, ind,
 		    glen ? path + glen + 1 : path);
 		put_value(fp, cf, k, ind);
-		fputs(";\n", fp);
+		fputs(";", fp);
+		/* "auto" as resolved: what this configuration really opens. */
+		if (k == CK_CONNECTIONS && cf->cf_connections_auto)
+			fprintf(fp, "\t# = %d, and the master's heartbeat connection",
+			    cf->cf_connections);
+		fputs("\n", fp);
 	}
 	move_group(fp, cur, clen, "", 0, depth);
 }

@@ -19,6 +19,7 @@ enum conf_key_id {
 	CK_PASSWORD_FILE,
 	CK_TLS_CA_FILE,
 	CK_TLS_VERIFY,
+	CK_CONN_BUDGET,
 	CK_CONCURRENCY,
 	CK_CPUS,
 	CK_QUEUES,
@@ -27,7 +28,7 @@ enum conf_key_id {
 	CK_HEARTBEAT,
 	CK_CPU_AFFINITY,
 	CK_PIPELINING,
-	CK_SLOTS_PER_CONN,
+	CK_CONNECTIONS,
 	CK_MAX_JOBS,
 	CK_MEMORY_LIMIT,
 	CK_CONNECT_TIMEOUT,
@@ -49,6 +50,7 @@ enum conf_type {
 	CONF_T_SIZE,		/* uint64_t: "512M" or an integer of bytes */
 	CONF_T_MODE,		/* int file mode: digits read as octal, like chmod */
 	CONF_T_CPUS,		/* int 1..k_max or "auto" (sets cf_cpus_auto) */
+	CONF_T_CONNS,		/* int 1..k_max or "auto" (sets cf_connections_auto) */
 	CONF_T_LOGLEVEL,	/* int LOG_LVL_* from its name */
 	CONF_T_QUEUES,		/* cf_queues, cf_nqueues, cf_weighted */
 	CONF_T_LABELS,		/* cf_labels, cf_nlabels */

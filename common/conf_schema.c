@@ -28,6 +28,9 @@ const struct conf_key conf_schema[CK_NKEYS] = {
 	    "PEM CA bundle for tcp+tls:// servers; empty = the system store"),
 	KEY(CK_TLS_VERIFY, "faktory.tls.verify", CONF_T_BOOL, cf_tls_verify, 0, 1, "true",
 	    "verify the server certificate and host name"),
+	KEY(CK_CONN_BUDGET, "faktory.connection_budget", CONF_T_INT, cf_conn_budget, 2, 1000000,
+	    "2000", "connections the server accepts from every host and client together (the "
+	    "open-source server's cap is 2000); this host stays within it"),
 	KEY(CK_CONCURRENCY, "worker.concurrency", CONF_T_INT, cf_concurrency, 1, 100000, "2000",
 	    "jobs in flight over all children; env WORKER_CONCURRENCY"),
 	KEY(CK_CPUS, "worker.cpus", CONF_T_CPUS, cf_cpus, 1, 1024, "\"auto\"",
@@ -45,9 +48,9 @@ const struct conf_key conf_schema[CK_NKEYS] = {
 	    "pin child N to CPU N"),
 	KEY(CK_PIPELINING, "worker.pipelining", CONF_T_BOOL, cf_pipelining, 0, 1, "true",
 	    "send ACK and the next FETCH in one write"),
-	KEY(CK_SLOTS_PER_CONN, "worker.slots_per_connection", CONF_T_INT, cf_slots_per_conn,
-	    1, 64, "16",
-	    "job slots sharing one Faktory connection, their FETCHes pipelined on it"),
+	KEY(CK_CONNECTIONS, "worker.connections", CONF_T_CONNS, cf_connections, 1, 100000,
+	    "\"auto\"", "Faktory connections of all children together, shared evenly (at most "
+	    "one per slot); \"auto\" = 32 per child, at most a quarter of connection_budget"),
 	KEY(CK_MAX_JOBS, "worker.max_jobs_per_child", CONF_T_INT64, cf_max_jobs_per_child,
 	    0, 1000000000000LL, "0",
 	    "recycle a child after this many jobs; 0 = never (above 2147483647 write e.g. 5000000000L)"),
@@ -285,6 +288,28 @@ set_cpus(struct conf_ctx *cx, int k, const config_setting_t *s)
 }
 
 static int
+set_conns(struct conf_ctx *cx, int k, const config_setting_t *s)
+{
+	const struct conf_key *ck = &conf_schema[k];
+	int t = config_setting_type(s);
+
+	/* Resolved in conf_validate: it depends on concurrency, cpus and the budget. */
+	if (t == CONFIG_TYPE_STRING && strcmp(config_setting_get_string(s), "auto") == 0) {
+		cx->cx_cf->cf_connections = 0;
+		cx->cx_cf->cf_connections_auto = 1;
+		return 0;
+	}
+	if (t != CONFIG_TYPE_INT && t != CONFIG_TYPE_INT64) {
+		conf_err_at(cx, s, ck->k_path, "must be an integer or \"auto\"");
+		return -1;
+	}
+	if (set_int(cx, k, s) == -1)
+		return -1;
+	cx->cx_cf->cf_connections_auto = 0;
+	return 0;
+}
+
+static int
 set_loglevel(struct conf_ctx *cx, int k, const config_setting_t *s)
 {
 	int lvl = -1;
@@ -318,6 +343,8 @@ conf_schema_set(struct conf_ctx *cx, int k, const config_setting_t *s)
 		return set_mode(cx, k, s);
 	case CONF_T_CPUS:
 		return set_cpus(cx, k, s);
+	case CONF_T_CONNS:
+		return set_conns(cx, k, s);
 	case CONF_T_LOGLEVEL:
 		return set_loglevel(cx, k, s);
 	case CONF_T_QUEUES:

@@ -79,8 +79,12 @@ struct ctl_child {
 	uint32_t	cc_generation;
 	char		cc_state[16];
 	uint32_t	cc_slots;
-	uint32_t	cc_connected;
+	uint32_t	cc_connections;		/* Faktory connections it holds */
+	uint32_t	cc_connected;		/* of those, connected now */
 	uint32_t	cc_busy;
+	uint32_t	cc_window;		/* FETCH window: most FETCHes it keeps out now */
+	uint32_t	cc_fetching;		/* FETCHes out now */
+	uint32_t	cc_fetch_rtt_us;	/* smoothed round trip of FETCHes with a job */
 	uint64_t	cc_processed;
 	uint64_t	cc_failed;
 	double		cc_jobs_per_sec;	/* last 10 s */
@@ -107,8 +111,12 @@ struct ctl_status {
 	uint32_t	st_cpus;		/* children configured (worker.cpus) */
 	uint32_t	st_concurrency;
 	uint32_t	st_slots;
-	uint32_t	st_connected;
+	uint32_t	st_connections;		/* the children's Faktory connections */
+	uint32_t	st_connected;		/* of those, connected now */
 	uint32_t	st_busy;
+	uint32_t	st_fetching;		/* FETCHes out now, all children */
+	uint64_t	st_fetches;		/* FETCH commands sent since start */
+	uint64_t	st_fetch_empty;		/* of those, answered without a job */
 	uint64_t	st_processed;
 	uint64_t	st_failed;
 	double		st_jobs_per_sec;	/* last 10 s */

@@ -15,6 +15,7 @@ struct ev_loop {
 	int		  el_epfd;
 	int		  el_stop;
 	uint64_t	  el_now;
+	uint64_t	  el_now_us;	/* the same instant in microseconds */
 	struct ev_timer	**el_heap;	/* min-heap on tm_at */
 	int		  el_nheap;
 	int		  el_capheap;
@@ -36,7 +37,7 @@ ev_loop_new(void)
 		free(l);
 		return NULL;
 	}
-	l->el_now = now_ms();
+	ev_now_update(l);
 	return l;
 }
 
@@ -197,10 +198,17 @@ ev_now(struct ev_loop *l)
 	return l->el_now;
 }
 
+uint64_t
+ev_now_us(struct ev_loop *l)
+{
+	return l->el_now_us;
+}
+
 void
 ev_now_update(struct ev_loop *l)
 {
-	l->el_now = now_ms();
+	l->el_now_us = now_us();
+	l->el_now = l->el_now_us / 1000;
 }
 
 static void

@@ -53,6 +53,8 @@ static inline int ev_timer_active(const struct ev_timer *t) { return t->tm_idx >
 
 /* The loop's cached monotonic clock (ms), refreshed once per iteration. */
 uint64_t ev_now(struct ev_loop *);
+/* The same instant in microseconds (round trips are measured in these). */
+uint64_t ev_now_us(struct ev_loop *);
 void	 ev_now_update(struct ev_loop *);
 
 /* Runs until ev_stop; returns 0, or -1 if epoll_wait failed. */

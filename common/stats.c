@@ -108,7 +108,8 @@ stats_pos_clear(struct stats_pos *p)
 	sl->sl_state = STATS_ST_FREE;
 	sl->sl_index = -1;
 	sl->sl_cpu = -1;
-	sl->sl_nslots = sl->sl_connected = sl->sl_busy = 0;
+	sl->sl_nslots = sl->sl_nconns = sl->sl_connected = sl->sl_busy = 0;
+	sl->sl_window = sl->sl_fetching = sl->sl_fetch_rtt_us = 0;
 	sl->sl_inflight_cap = p->sp_inflight_cap;
 	sl->sl_started_ms = sl->sl_updated_ms = 0;
 	stats_slot_end(sl);
@@ -319,9 +320,11 @@ stats_counters_encode(const struct stats_counters *c, void **out, size_t *outlen
 
 	buf_init(&b);
 	ctl_mpw_init(&w, &b, &pk);
-	msgpack_pack_map(&pk, 10);
+	msgpack_pack_map(&pk, 12);
 	pack_u64(&pk, "gen", c->sc_generation);
 	pack_u64(&pk, "fetched", c->sc_fetched);
+	pack_u64(&pk, "fetches", c->sc_fetches);
+	pack_u64(&pk, "fetch_empty", c->sc_fetch_empty);
 	pack_u64(&pk, "processed", c->sc_processed);
 	pack_u64(&pk, "failed", c->sc_failed);
 	pack_u64(&pk, "reconnects", c->sc_reconnects);
@@ -405,6 +408,8 @@ unpack_counter(const msgpack_object *k, const msgpack_object *v,
 		size_t		 off;
 	} u64s[] = {
 		{ "fetched", offsetof(struct stats_counters, sc_fetched) },
+		{ "fetches", offsetof(struct stats_counters, sc_fetches) },
+		{ "fetch_empty", offsetof(struct stats_counters, sc_fetch_empty) },
 		{ "processed", offsetof(struct stats_counters, sc_processed) },
 		{ "failed", offsetof(struct stats_counters, sc_failed) },
 		{ "reconnects", offsetof(struct stats_counters, sc_reconnects) },

@@ -46,9 +46,13 @@ struct stats_slot {
 	uint32_t	 sl_state;		/* enum stats_state */
 	int32_t		 sl_index;		/* child index (cpu slot) */
 	int32_t		 sl_cpu;		/* pinned cpu or -1 */
-	uint32_t	 sl_nslots;		/* connections this child holds */
-	uint32_t	 sl_connected;
+	uint32_t	 sl_nslots;		/* job slots */
+	uint32_t	 sl_nconns;		/* Faktory connections it holds */
+	uint32_t	 sl_connected;		/* of those, connected now */
 	uint32_t	 sl_busy;		/* jobs in flight */
+	uint32_t	 sl_window;		/* FETCH window: the most FETCHes it keeps out now */
+	uint32_t	 sl_fetching;		/* FETCHes out now */
+	uint32_t	 sl_fetch_rtt_us;	/* smoothed round trip of FETCHes that brought a job */
 	uint32_t	 sl_inflight_cap;	/* entries in the in-flight table */
 	uint64_t	 sl_started_ms;
 	uint64_t	 sl_updated_ms;
@@ -144,7 +148,9 @@ struct stats_jobtype {
 
 struct stats_counters {
 	uint32_t	sc_generation;
-	uint64_t	sc_fetched;
+	uint64_t	sc_fetched;		/* jobs received */
+	uint64_t	sc_fetches;		/* FETCH commands sent */
+	uint64_t	sc_fetch_empty;		/* of those, answered without a job */
 	uint64_t	sc_processed;		/* jobs ACKed (confirmed) */
 	uint64_t	sc_failed;		/* jobs FAILed (confirmed) */
 	uint64_t	sc_reconnects;

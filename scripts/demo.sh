@@ -61,7 +61,7 @@ done
 
 step "Starting fkbroker, a small Faktory-compatible test server, on 127.0.0.1"
 # Like Faktory, fkbroker accepts 2000 connections by default: the default
-# configuration (2000 slots, 16 per connection) needs about 130.
+# configuration (2000 slots, worker.connections "auto") opens 32 per child.
 "$B/fkbroker" -b 127.0.0.1:0 --port-file "$D/broker.port" >"$D/broker.log" 2>&1 &
 BROKER_PID=$!
 i=0
@@ -74,8 +74,8 @@ done
 URL="tcp://127.0.0.1:$(cat "$D/broker.port")"
 echo "fkbroker (pid $BROKER_PID) listens at $URL"
 echo "note: a real open-source Faktory server accepts 2000 connections in all; fkworker"
-echo "      holds concurrency / slots_per_connection of them, plus one report connection"
-echo "      per child and one for its heartbeat."
+echo "      opens worker.connections of them (\"auto\": 32 per child, a quarter of"
+echo "      faktory.connection_budget at most) and one for its heartbeat."
 
 step "Starting fkworker with conf/fkworker.conf, pointed at $URL"
 # The shipped file, with the server and the control socket of this demo.

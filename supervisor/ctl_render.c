@@ -89,9 +89,11 @@ text_host(FILE *f, const struct ctl_status *st)
 	if (!st->st_faktory_up && st->st_faktory_error[0])
 		fprintf(f, " (%s)", st->st_faktory_error);
 	fprintf(f, "  wid %s\n", st->st_wid);
-	fprintf(f, "children   %u running of %u   slots %u/%u connected, %u busy "
-	    "(concurrency %u)\n", serving, st->st_cpus, st->st_connected, st->st_slots,
-	    st->st_busy, st->st_concurrency);
+	fprintf(f, "children   %u running of %u   slots %u, %u busy (concurrency %u)   "
+	    "connections %u/%u up\n", serving, st->st_cpus, st->st_slots, st->st_busy,
+	    st->st_concurrency, st->st_connected, st->st_connections);
+	fprintf(f, "fetch      %u FETCH(es) out now; %" PRIu64 " sent, %" PRIu64 " came back "
+	    "empty\n", st->st_fetching, st->st_fetches, st->st_fetch_empty);
 	fprintf(f, "jobs       %" PRIu64 " processed, %" PRIu64 " failed   %.0f jobs/s "
 	    "(last 10 s)\n", st->st_processed, st->st_failed, st->st_jobs_per_sec);
 	fprintf(f, "latency    p50 %s  p99 %s (%s)\n", fmt_us(st->st_p50_us, p50, sizeof(p50)),
@@ -108,12 +110,12 @@ text_host(FILE *f, const struct ctl_status *st)
 void
 ctl_render_text(FILE *f, const struct ctl_status *st)
 {
-	char cpu[16], slots[32], rss[32], up[32];
+	char cpu[16], conns[32], fetch[32], rtt[32], rss[32], up[32];
 
 	text_host(f, st);
-	fprintf(f, "\n%-5s %-4s %-8s %-9s %-11s %5s %12s %8s %9s %10s %8s %8s\n", "CHILD",
-	    "CPU", "PID", "STATE", "SLOTS", "BUSY", "PROCESSED", "FAILED", "JOBS/S", "RSS",
-	    "RESTARTS", "UPTIME");
+	fprintf(f, "\n%-5s %-4s %-8s %-9s %6s %5s %-9s %-9s %8s %12s %8s %9s %10s %8s %8s\n",
+	    "CHILD", "CPU", "PID", "STATE", "SLOTS", "BUSY", "CONNS", "FETCH", "RTT",
+	    "PROCESSED", "FAILED", "JOBS/S", "RSS", "RESTARTS", "UPTIME");
 	for (uint32_t i = 0; i < st->st_nchild; i++) {
 		const struct ctl_child *c = &st->st_child[i];
 
@@ -121,12 +123,18 @@ ctl_render_text(FILE *f, const struct ctl_status *st)
 			snprintf(cpu, sizeof(cpu), "%d", c->cc_cpu);
 		else
 			snprintf(cpu, sizeof(cpu), "-");
-		snprintf(slots, sizeof(slots), "%u/%u", c->cc_connected, c->cc_slots);
+		snprintf(conns, sizeof(conns), "%u/%u", c->cc_connected, c->cc_connections);
+		/* FETCHes out now of the window's most. */
+		snprintf(fetch, sizeof(fetch), "%u/%u", c->cc_fetching, c->cc_window);
+		if (c->cc_fetch_rtt_us > 0)
+			fmt_us(c->cc_fetch_rtt_us, rtt, sizeof(rtt));
+		else
+			snprintf(rtt, sizeof(rtt), "-");
 		ctl_render_duration(c->cc_uptime_ms, up, sizeof(up));
-		fprintf(f, "%-5d %-4s %-8d %-9s %-11s %5u %12" PRIu64 " %8" PRIu64 " %9.0f "
-		    "%10s %8u %8s\n", c->cc_index, cpu, c->cc_pid, c->cc_state, slots,
-		    c->cc_busy, c->cc_processed, c->cc_failed, c->cc_jobs_per_sec,
-		    fmt_kb(c->cc_rss_kb, rss, sizeof(rss)), c->cc_restarts,
+		fprintf(f, "%-5d %-4s %-8d %-9s %6u %5u %-9s %-9s %8s %12" PRIu64 " %8" PRIu64
+		    " %9.0f %10s %8u %8s\n", c->cc_index, cpu, c->cc_pid, c->cc_state,
+		    c->cc_slots, c->cc_busy, conns, fetch, rtt, c->cc_processed, c->cc_failed,
+		    c->cc_jobs_per_sec, fmt_kb(c->cc_rss_kb, rss, sizeof(rss)), c->cc_restarts,
 		    c->cc_pid ? up : "-");
 	}
 }

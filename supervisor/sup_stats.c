@@ -102,6 +102,8 @@ static void
 add_counters(struct stats_counters *to, const struct stats_counters *c)
 {
 	to->sc_fetched += c->sc_fetched;
+	to->sc_fetches += c->sc_fetches;
+	to->sc_fetch_empty += c->sc_fetch_empty;
 	to->sc_processed += c->sc_processed;
 	to->sc_failed += c->sc_failed;
 	to->sc_reconnects += c->sc_reconnects;
@@ -194,6 +196,8 @@ sup_stats_host(struct ctl_status *st)
 	host_totals(&tot, &st->st_dropped);
 	st->st_processed = tot.sc_processed;
 	st->st_failed = tot.sc_failed;
+	st->st_fetches = tot.sc_fetches;
+	st->st_fetch_empty = tot.sc_fetch_empty;
 	snprintf(st->st_lat_window, sizeof(st->st_lat_window), "all");
 	if (nhist > 0) {
 		const struct host_sample *h = &hist[0];
@@ -218,9 +222,11 @@ sup_stats_host(struct ctl_status *st)
 			continue;
 		if (c->ch_state != SUP_CH_RETIRING) {
 			st->st_slots += c->ch_slot.sl_nslots;
+			st->st_connections += c->ch_slot.sl_nconns;
 			st->st_connected += c->ch_slot.sl_connected;
 		}
 		st->st_busy += c->ch_slot.sl_busy;
+		st->st_fetching += c->ch_slot.sl_fetching;
 		if (c->ch_last.sc_rss_kb > 0)
 			st->st_rss_kb += c->ch_last.sc_rss_kb;
 		if (c->ch_sampled_ms > st->st_sampled_ms)
@@ -258,8 +264,12 @@ sup_stats_child(const struct sup_child *c, struct ctl_child *cc)
 	cc->cc_pid = (int32_t)c->ch_pid;
 	cc->cc_generation = c->ch_generation;
 	cc->cc_slots = c->ch_slot.sl_nslots;
+	cc->cc_connections = c->ch_slot.sl_nconns;
 	cc->cc_connected = c->ch_slot.sl_connected;
 	cc->cc_busy = c->ch_slot.sl_busy;
+	cc->cc_window = c->ch_slot.sl_window;
+	cc->cc_fetching = c->ch_slot.sl_fetching;
+	cc->cc_fetch_rtt_us = c->ch_slot.sl_fetch_rtt_us;
 	cc->cc_processed = c->ch_last.sc_processed;
 	cc->cc_failed = c->ch_last.sc_failed;
 	cc->cc_rss_kb = c->ch_last.sc_rss_kb;

@@ -106,8 +106,9 @@ sup_status_notify(void)
 	sup_stats_host(&st);
 	for (int i = 0; i < sup_env->se_conf->cf_cpus; i++)
 		serving += sup_child_serving(i) != NULL;
-	notify_status("%s: %d of %d children, %u/%u slots connected, %.0f jobs/s, "
+	notify_status("%s: %d of %d children, %u slots, %u/%u connections up, %.0f jobs/s, "
 	    "%llu processed, %llu failed", sup_loop_state_name(sup_env->se_state), serving,
-	    sup_env->se_conf->cf_cpus, st.st_connected, st.st_slots, st.st_jobs_per_sec,
+	    sup_env->se_conf->cf_cpus, st.st_slots, st.st_connected, st.st_connections,
+	    st.st_jobs_per_sec,
 	    (unsigned long long)st.st_processed, (unsigned long long)st.st_failed);
 }

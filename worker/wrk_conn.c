@@ -1,17 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * wrk_conn: one Faktory connection of a child and the job slots it carries.
+ * wrk_conn: one Faktory connection of a child.
  *
  *   DOWN -> CONNECTING -> READY;  any error -> BACKOFF -> CONNECTING
  *
- * The server answers a connection's lines strictly in order, so the slots'
- * FETCHes share it as one pipeline: a FIFO says which slot each reply
- * belongs to, and every command the slots have ready goes out in one write.
- * A FETCH on an empty queue holds up the lines behind it for ~2 s, so a
- * report (ACK/FAIL) is never written behind a FETCH: it goes on its own
- * slot's connection when that has no FETCH outstanding (always the case
- * with one slot per connection), else on the child's report connection,
- * which never FETCHes and carries many slots' reports in one write.
+ * The server serves a connection one command at a time and answers in
+ * order, so a FIFO says whose reply comes next. What goes on which
+ * connection is decided elsewhere (wrk_fetch.c, through wrk_pool.c): this
+ * file appends commands, writes each connection once per loop iteration,
+ * and hands every reply to the slot it belongs to. When a connection is
+ * lost, its FETCHes are forgotten (the window learns of it) and its
+ * unconfirmed reports are queued again, to go out on another connection.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,8 +20,6 @@
 #include "wrk_int.h"
 
 #define BACKOFF_BASE_MS	250
-/* A FETCH answered later than this waited for a job: the queues had run dry. */
-#define SLOW_FETCH_MS	500
 
 static void conn_ready(struct fkc *);
 static void conn_reply(struct fkc *, const struct fkp_reply *);
@@ -36,18 +33,15 @@ static const struct fkc_ops conn_ops = {
 };
 
 int
-wrk_conn_init(struct wrk_conn *cn, int index, struct wrk_slot *slots, int n, int cap)
+wrk_conn_init(struct wrk_conn *cn, int index)
 {
 	memset(cn, 0, sizeof(*cn));
 	cn->cn_index = index;
 	cn->cn_state = CN_DOWN;
-	cn->cn_slots = slots;
-	cn->cn_nslots = n;
-	cn->cn_cap = cap;
+	/* A FETCH and a few reports; grows when reports pile up. */
+	cn->cn_cap = 4;
 	if ((cn->cn_expect = calloc((size_t)cn->cn_cap, sizeof(*cn->cn_expect))) == NULL)
 		return -1;
-	for (int i = 0; i < n; i++)
-		slots[i].sl_conn = cn;
 	fkc_init(&cn->cn_fkc, wrk_env->we_loop, &wrk_env->we_params, &conn_ops, cn);
 	ev_timer_init(&cn->cn_timer, conn_timer, cn);
 	return 0;
@@ -56,26 +50,50 @@ wrk_conn_init(struct wrk_conn *cn, int index, struct wrk_slot *slots, int n, int
 static void
 set_state(struct wrk_conn *cn, enum wrk_cn_state st)
 {
+	struct wrk_pool *po = &wrk_env->we_pool;
+
 	if ((cn->cn_state == CN_READY) != (st == CN_READY))
-		wrk_env->we_nconnected += st == CN_READY ? cn->cn_nslots : -cn->cn_nslots;
+		po->po_nready += st == CN_READY ? 1 : -1;
 	cn->cn_state = st;
+	wrk_pool_update(po, cn);
 }
 
-static void
+/* Doubles the ring of expected replies, oldest first in the new one. */
+static int
+expect_grow(struct wrk_conn *cn)
+{
+	int cap = cn->cn_cap * 2;
+	struct wrk_pending *v = malloc((size_t)cap * sizeof(*v));
+
+	if (v == NULL)
+		return -1;
+	for (int i = 0; i < cn->cn_nexpect; i++)
+		v[i] = cn->cn_expect[(cn->cn_head + i) % cn->cn_cap];
+	free(cn->cn_expect);
+	cn->cn_expect = v;
+	cn->cn_cap = cap;
+	cn->cn_head = 0;
+	return 0;
+}
+
+static int
 expect_push(struct wrk_conn *cn, enum wrk_expect e, struct wrk_slot *s)
 {
 	struct wrk_pending *pd;
-	uint64_t now = ev_now(wrk_env->we_loop);
 
-	FKW_ASSERT(cn->cn_nexpect < cn->cn_cap);
+	if (cn->cn_nexpect == cn->cn_cap && expect_grow(cn) == -1)
+		return -1;
 	if (cn->cn_nexpect == 0)
-		cn->cn_wait_since = now;
+		cn->cn_wait_since = ev_now(wrk_env->we_loop);
 	pd = &cn->cn_expect[(cn->cn_head + cn->cn_nexpect++) % cn->cn_cap];
 	pd->pd_slot = s;
-	pd->pd_sent = now;
+	/* Written when this iteration ends: stamped then, not when it began. */
+	pd->pd_sent_us = 0;
 	pd->pd_kind = (unsigned char)e;
 	if (e == EXP_FETCH)
 		cn->cn_nfetch++;
+	wrk_pool_update(&wrk_env->we_pool, cn);
+	return 0;
 }
 
 static int
@@ -89,6 +107,7 @@ expect_pop(struct wrk_conn *cn, struct wrk_pending *out)
 	cn->cn_wait_since = ev_now(wrk_env->we_loop);
 	if (out->pd_kind == EXP_FETCH)
 		cn->cn_nfetch--;
+	wrk_pool_update(&wrk_env->we_pool, cn);
 	return 1;
 }
 
@@ -145,7 +164,7 @@ append_fetch(struct wrk_conn *cn)
 
 /*
  * Commands queued while the iteration runs are written once at its end, so
- * one write carries every reply's follow-up and every report of the batch.
+ * one write carries a report and the FETCH that follows it.
  */
 static void
 mark_dirty(struct wrk_conn *cn)
@@ -157,100 +176,71 @@ mark_dirty(struct wrk_conn *cn)
 	wrk_env->we_dirty = cn;
 }
 
+int
+wrk_conn_send_report(struct wrk_conn *cn, struct wrk_slot *s)
+{
+	struct buf *w = fkc_wbuf(&cn->cn_fkc);
+	size_t mark = buf_rlen(w);
+
+	FKW_ASSERT(cn->cn_state == CN_READY && cn->cn_nfetch == 0);
+	if (buf_append(w, buf_rptr(&s->sl_report), buf_rlen(&s->sl_report)) == -1)
+		return -1;
+	if (expect_push(cn, EXP_REPORT, s) == -1) {
+		w->b_len -= buf_rlen(w) - mark;
+		return -1;
+	}
+	s->sl_report_state = RP_SENT;
+	s->sl_report_via = cn;
+	mark_dirty(cn);
+	return 0;
+}
+
+int
+wrk_conn_send_fetch(struct wrk_conn *cn, struct wrk_slot *s)
+{
+	struct buf *w = fkc_wbuf(&cn->cn_fkc);
+	size_t mark = buf_rlen(w);
+
+	FKW_ASSERT(cn->cn_state == CN_READY && cn->cn_nfetch == 0);
+	if (append_fetch(cn) == -1)
+		return -1;
+	if (expect_push(cn, EXP_FETCH, s) == -1) {
+		w->b_len -= buf_rlen(w) - mark;
+		return -1;
+	}
+	s->sl_state = SL_FETCHING;
+	wrk_env->we_win.fw_out++;
+	wrk_env->we_stats.sc_fetches++;
+	mark_dirty(cn);
+	return 0;
+}
+
+/* Stamps the commands this write carries, for their round trips. */
+static void
+stamp_sent(struct wrk_conn *cn, uint64_t now)
+{
+	for (int i = cn->cn_nexpect - 1; i >= 0; i--) {
+		struct wrk_pending *pd = &cn->cn_expect[(cn->cn_head + i) % cn->cn_cap];
+		if (pd->pd_sent_us != 0)
+			break;
+		pd->pd_sent_us = now;
+	}
+}
+
 void
-wrk_conn_flush_dirty(struct ev_loop *loop, void *arg)
+wrk_conn_flush_dirty(void)
 {
 	struct wrk_conn *cn;
+	uint64_t now = now_us();
 
-	FKW_UNUSED(loop);
-	FKW_UNUSED(arg);
 	while ((cn = wrk_env->we_dirty) != NULL) {
 		wrk_env->we_dirty = cn->cn_next_dirty;
 		cn->cn_dirty = 0;
-		if (cn->cn_state == CN_READY)
-			fkc_flush(&cn->cn_fkc);
-	}
-}
-
-/*
- * Reports first, so none waits behind a FETCH this pump adds. Behind an
- * older FETCH none waits either: with FETCHes outstanding here a report goes
- * on the report connection, or, while that one is down, stays queued until
- * it is back or this connection's FETCHes are answered.
- */
-static int
-pump_reports(struct wrk_conn *cn)
-{
-	struct wrk_conn *to = cn, *rc = wrk_env->we_report;
-
-	if (cn->cn_nfetch > 0) {
-		if (rc == NULL || rc->cn_state != CN_READY || !fkc_is_ready(&rc->cn_fkc))
-			return 0;
-		to = rc;
-	}
-	for (int i = 0; i < cn->cn_nslots; i++) {
-		struct wrk_slot *s = &cn->cn_slots[i];
-		if (s->sl_report_state != RP_QUEUED)
+		if (cn->cn_state != CN_READY)
 			continue;
-		if (buf_append(fkc_wbuf(&to->cn_fkc), buf_rptr(&s->sl_report),
-		    buf_rlen(&s->sl_report)) == -1)
-			return -1;
-		s->sl_report_state = RP_SENT;
-		s->sl_report_via = to;
-		expect_push(to, EXP_REPORT, s);
+		stamp_sent(cn, now);
+		fkc_flush(&cn->cn_fkc);
 	}
-	if (to != cn)
-		mark_dirty(to);
-	return 0;
-}
-
-/*
- * The window rule: while the queues have jobs, every idle slot FETCHes (the
- * replies come back at once). Once they look empty (cn_drained), FETCHes
- * block ~2 s each, one after the other, so one outstanding is enough: it
- * keeps the connection listening without stacking up waits a quiet or a
- * stop would have to sit through.
- */
-static int
-pump_fetches(struct wrk_conn *cn)
-{
-	if (!wrk_main_may_fetch())
-		return 0;
-	for (int i = 0; i < cn->cn_nslots; i++) {
-		struct wrk_slot *s = &cn->cn_slots[i];
-		if (!wrk_slot_wants_fetch(s))
-			continue;
-		if (cn->cn_drained && cn->cn_nfetch > 0)
-			break;
-		if (append_fetch(cn) == -1)
-			return -1;
-		expect_push(cn, EXP_FETCH, s);
-		s->sl_state = SL_FETCHING;
-	}
-	return 0;
-}
-
-void
-wrk_conn_pump(struct wrk_conn *cn)
-{
-	if (cn->cn_state != CN_READY || !fkc_is_ready(&cn->cn_fkc))
-		return;
-	if (pump_reports(cn) == -1 || pump_fetches(cn) == -1) {
-		log_warnx("connection %d: out of memory writing a command", cn->cn_index);
-		fkc_close(&cn->cn_fkc, 0);
-		conn_closed(&cn->cn_fkc, FKC_CLOSE_ERROR, "out of memory");
-		return;
-	}
-	mark_dirty(cn);
-}
-
-/* The report connection came or went: the other connections' queued reports move. */
-static void
-pump_others(struct wrk_conn *cn)
-{
-	for (int i = 0; i < wrk_env->we_nconns; i++)
-		if (&wrk_env->we_conns[i] != cn)
-			wrk_conn_pump(&wrk_env->we_conns[i]);
 }
 
 static void
@@ -261,16 +251,10 @@ conn_ready(struct fkc *c)
 	/* Every close went through forget_pending: nothing is owed from before. */
 	FKW_ASSERT(cn->cn_nexpect == 0 && cn->cn_nfetch == 0);
 	cn->cn_fails = 0;
-	/* Nothing known about the queues yet: one FETCH finds out. */
-	cn->cn_drained = 1;
 	set_state(cn, CN_READY);
-	wrk_conn_pump(cn);
-	if (cn == wrk_env->we_report)
-		pump_others(cn);
-	/* After set_state: the READY this may send must count these slots as connected. */
 	if (!cn->cn_was_ready) {
 		cn->cn_was_ready = 1;
-		wrk_main_conn_ready(cn->cn_nslots);
+		wrk_main_conn_ready();
 	}
 }
 
@@ -279,6 +263,7 @@ conn_reply(struct fkc *c, const struct fkp_reply *r)
 {
 	struct wrk_conn *cn = c->fc_arg;
 	struct wrk_pending pd;
+	uint64_t rtt;
 
 	if (!expect_pop(cn, &pd)) {
 		log_warnx("connection %d: unexpected reply from the server: %.*s",
@@ -287,22 +272,15 @@ conn_reply(struct fkc *c, const struct fkp_reply *r)
 		conn_closed(c, FKC_CLOSE_ERROR, "unexpected reply");
 		return;
 	}
+	rtt = ev_now_us(wrk_env->we_loop) > pd.pd_sent_us ?
+	    ev_now_us(wrk_env->we_loop) - pd.pd_sent_us : 0;
 	if (pd.pd_kind == EXP_REPORT) {
+		wrk_fetch_report_rtt(&wrk_env->we_win, rtt);
 		wrk_slot_on_report(pd.pd_slot, r);
-		/*
-		 * A report on the report connection holds its slot's next FETCH
-		 * until this +OK (so is every report without pipelining).
-		 */
-		if (pd.pd_slot->sl_conn != cn)
-			wrk_conn_pump(pd.pd_slot->sl_conn);
 	} else {
-		if (r->r_type == FKP_R_NULL)
-			cn->cn_drained = 1;
-		else if (r->r_type == FKP_R_BULK)
-			cn->cn_drained = ev_now(wrk_env->we_loop) - pd.pd_sent > SLOW_FETCH_MS;
+		wrk_fetch_answered(&wrk_env->we_win, r->r_type == FKP_R_BULK, rtt);
 		wrk_slot_on_fetch(pd.pd_slot, r);
 	}
-	wrk_conn_pump(cn);
 	wrk_main_slot_changed();
 }
 
@@ -316,27 +294,22 @@ backoff_ms(struct wrk_conn *cn)
 		d *= 2;
 	if (d > cap)
 		d = cap;
-	/* Full jitter in the upper half keeps thousands of connections from reconnecting in step. */
+	/* Full jitter in the upper half keeps hundreds of connections from reconnecting in step. */
 	return d / 2 + fkw_rand_below((uint32_t)(d / 2 + 1));
 }
 
-/*
- * The replies that will never come: their FETCHes are forgotten, their
- * reports written again (elsewhere when this was the report connection).
- */
+/* The replies that will never come: FETCHes forgotten, reports queued again. */
 static void
 forget_pending(struct wrk_conn *cn)
 {
 	struct wrk_pending pd;
-	int others = 0;
 
 	while (expect_pop(cn, &pd)) {
+		if (pd.pd_kind == EXP_FETCH)
+			wrk_fetch_lost(&wrk_env->we_win);
 		wrk_slot_conn_lost(pd.pd_slot, pd.pd_kind == EXP_FETCH);
-		others |= pd.pd_slot->sl_conn != cn;
 	}
 	cn->cn_head = 0;
-	if (others)
-		pump_others(cn);
 }
 
 static void
@@ -345,7 +318,7 @@ conn_closed(struct fkc *c, enum fkc_close why, const char *msg)
 	struct wrk_conn *cn = c->fc_arg;
 	uint64_t d;
 
-	/* First: the pumps forget_pending runs must not pick this connection. */
+	/* First: the slots forget_pending frees must not be sent here. */
 	set_state(cn, why == FKC_CLOSE_FATAL ? CN_DOWN : CN_BACKOFF);
 	forget_pending(cn);
 	if (why == FKC_CLOSE_FATAL) {

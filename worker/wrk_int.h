@@ -26,8 +26,10 @@ enum wrk_state {
 /*
  * A connection, an explicit state machine (DESIGN.md "The child's loop"):
  *   DOWN -> CONNECTING -> READY;  any error -> BACKOFF -> CONNECTING
- * It carries the commands of cn_nslots job slots (worker.slots_per_connection),
- * pipelined: the server answers one connection's lines strictly in order.
+ * The server answers a connection's lines one at a time, in order; a FIFO
+ * says whose reply comes next. At most one FETCH is outstanding on it (a
+ * FETCH on empty queues holds the line ~2 s), and reports (ACK/FAIL) are
+ * written only where no FETCH waits (wrk_pool picks the connection).
  */
 enum wrk_cn_state {
 	CN_DOWN,		/* not connected, not scheduled (before ramp-up, after exit) */
@@ -36,11 +38,11 @@ enum wrk_cn_state {
 	CN_READY,
 };
 
-/* A job slot: what it waits for (its connection's state aside). */
+/* A job slot: what it waits for. */
 enum wrk_sl_state {
-	SL_IDLE,		/* nothing running, nothing fetched */
-	SL_FETCHING,		/* its FETCH is outstanding */
-	SL_RUNNING,		/* a job is running; nothing to fetch until it ends */
+	SL_IDLE,		/* nothing running, no FETCH out for it */
+	SL_FETCHING,		/* a FETCH was sent on its behalf */
+	SL_RUNNING,		/* a job is running */
 };
 
 /* What a connection's pending replies are, in order, and for which slot. */
@@ -51,14 +53,14 @@ enum wrk_expect {
 
 struct wrk_pending {
 	struct wrk_slot		*pd_slot;
-	uint64_t		 pd_sent;	/* ms the command was written */
+	uint64_t		 pd_sent_us;	/* when the command was written */
 	unsigned char		 pd_kind;	/* enum wrk_expect */
 };
 
 /* The ACK or FAIL of a finished job, kept until the server confirms it. */
 enum wrk_report_state {
 	RP_NONE,
-	RP_QUEUED,		/* encoded, not yet written (connection down) */
+	RP_QUEUED,		/* encoded, waiting for a connection */
 	RP_SENT,		/* written, +OK pending */
 };
 
@@ -67,19 +69,11 @@ struct wrk_conn {
 	enum wrk_cn_state	 cn_state;
 	struct fkc		 cn_fkc;
 	struct ev_timer		 cn_timer;	/* reconnect backoff */
-	struct wrk_slot		*cn_slots;	/* cn_nslots consecutive slots */
-	int			 cn_nslots;
 	struct wrk_pending	*cn_expect;	/* ring of replies to come, in order */
 	int			 cn_head;
 	int			 cn_nexpect;
 	int			 cn_cap;
-	int			 cn_nfetch;	/* FETCHes among them */
-	/*
-	 * The queues looked empty (a FETCH came back empty or only after
-	 * waiting): each FETCH may then block ~2 s, one after the other, so
-	 * only one is kept out.
-	 */
-	int			 cn_drained;
+	int			 cn_nfetch;	/* FETCHes among them: 0 or 1 */
 	uint64_t		 cn_wait_since;	/* ms: last reply, or first command after none */
 	int			 cn_fails;	/* consecutive connection failures */
 	int			 cn_was_ready;	/* handshake done at least once */
@@ -90,7 +84,6 @@ struct wrk_conn {
 struct wrk_slot {
 	int			 sl_index;
 	enum wrk_sl_state	 sl_state;
-	struct wrk_conn		*sl_conn;
 	struct ev_timer		 sl_timer;	/* delayed refetch (unknown jobtype, refused FETCH) */
 	int			 sl_nohandler;	/* consecutive unknown jobtypes */
 	struct wrk_job		 sl_job;
@@ -101,6 +94,33 @@ struct wrk_slot {
 	uint64_t		 sl_report_us;	/* job run time */
 	struct buf		 sl_report;	/* the encoded ACK / FAIL line */
 	struct buf		 sl_raw;	/* the running job's JSON text (jb_raw) */
+	int			 sl_listed;	/* on the free list or the report queue */
+	struct wrk_slot		*sl_next;	/* on that list */
+};
+
+/* The child's connections (wrk_pool.c). */
+struct wrk_pool {
+	struct wrk_conn		*po_conns;
+	int			 po_n;
+	int			 po_nopened;	/* ramp-up progress */
+	int			 po_nready;	/* in CN_READY now */
+	int			 po_nready_once;
+	int			 po_nwords;
+	uint64_t		*po_idle;	/* READY, nothing outstanding */
+	uint64_t		*po_nofetch;	/* READY, no FETCH outstanding */
+	int			 po_cursor;	/* connection where the next search starts */
+};
+
+/*
+ * The FETCH window (wrk_fetch.c): FETCHes out now, the target, and what the
+ * round trips look like. Times in microseconds.
+ */
+struct wrk_window {
+	int			 fw_target;
+	int			 fw_out;
+	uint64_t		 fw_rtt_min[2];	/* windowed minimum: this epoch, the last */
+	uint64_t		 fw_epoch_us;
+	uint64_t		 fw_srtt;	/* smoothed round trip of FETCHes that brought a job */
 };
 
 struct wrk_env {
@@ -111,13 +131,14 @@ struct wrk_env {
 	struct fkc_params	 we_params;
 	struct wrk_slot		*we_slots;
 	int			 we_nslots;
-	struct wrk_conn		*we_conns;
-	int			 we_nconns;
-	struct wrk_conn		*we_report;	/* reports only; NULL with one slot per connection */
+	struct wrk_slot		*we_free;	/* slots that may FETCH now (a stack) */
+	int			 we_nfree;
+	struct wrk_slot		*we_reports;	/* slots with a report to write, oldest first */
+	struct wrk_slot		*we_reports_tail;
+	int			 we_nreports;
+	struct wrk_pool		 we_pool;
+	struct wrk_window	 we_win;
 	struct wrk_conn		*we_dirty;	/* connections with commands to write */
-	int			 we_nopened;	/* ramp-up progress, in connections */
-	int			 we_nready_once;
-	int			 we_nconnected;
 	int			 we_nbusy;
 	const char		**we_queue_names;
 	struct buf		 we_fetch_line;	/* strict order: encoded once */
@@ -131,40 +152,65 @@ struct wrk_env {
 extern struct wrk_env *wrk_env;
 
 /* wrk_conn.c */
-/*
- * Sets up connection index carrying slots[0..n-1] (already initialised), with
- * room for cap replies outstanding. n = 0 makes the report connection.
- */
-int	wrk_conn_init(struct wrk_conn *, int index, struct wrk_slot *slots, int n, int cap);
+/* Sets up connection index (closed). -1 on ENOMEM. */
+int	wrk_conn_init(struct wrk_conn *, int index);
 void	wrk_conn_open(struct wrk_conn *);
-/*
- * Queues what the connection's slots have to say: unconfirmed reports, then
- * FETCHes for the slots that may fetch (window rule in wrk_conn.c); they are
- * written when the loop iteration ends (wrk_conn_flush_dirty).
- */
-void	wrk_conn_pump(struct wrk_conn *);
-/* Writes what this loop iteration queued: one write per connection (ev after-hook). */
-void	wrk_conn_flush_dirty(struct ev_loop *, void *);
+/* Appends the slot's report (ACK/FAIL) or a FETCH on its behalf; written at the iteration's end. */
+int	wrk_conn_send_report(struct wrk_conn *, struct wrk_slot *);
+int	wrk_conn_send_fetch(struct wrk_conn *, struct wrk_slot *);
+/* Writes what this loop iteration queued: one write per connection. */
+void	wrk_conn_flush_dirty(void);
 /* Drops the connection when a reply is overdue (the server hung). */
 void	wrk_conn_check_overdue(struct wrk_conn *, uint64_t now, uint64_t limit_ms);
 /* Closes the connection (END when connected) and stops its timer. */
 void	wrk_conn_shutdown(struct wrk_conn *);
 void	wrk_conn_free(struct wrk_conn *);
 
+/* wrk_pool.c */
+/* n connections, all closed. -1 on ENOMEM. */
+int	wrk_pool_init(struct wrk_pool *, int n);
+/* Opens the next batch of connections (gradual start); 1 while more remain. */
+int	wrk_pool_ramp(struct wrk_pool *, int batch);
+/* The connection's state or its outstanding commands changed. */
+void	wrk_pool_update(struct wrk_pool *, struct wrk_conn *);
+/*
+ * A READY connection with no FETCH outstanding, one with nothing outstanding
+ * first; with idle_only, only those (no pipelining). NULL if none.
+ */
+struct wrk_conn *wrk_pool_pick(struct wrk_pool *, int idle_only);
+void	wrk_pool_check_overdue(struct wrk_pool *, uint64_t now, uint64_t limit_ms);
+void	wrk_pool_free(struct wrk_pool *);
+
+/* wrk_fetch.c */
+void	wrk_fetch_init(struct wrk_window *);
+/* Writes queued reports, then the FETCHes the window wants; the loop's after-hook. */
+void	wrk_fetch_pump(struct ev_loop *, void *);
+/* A FETCH was answered (job or not) after rtt_us, or its connection was lost. */
+void	wrk_fetch_answered(struct wrk_window *, int got_job, uint64_t rtt_us);
+void	wrk_fetch_lost(struct wrk_window *);
+/* A report was confirmed after rtt_us: a round trip that never waits for a job. */
+void	wrk_fetch_report_rtt(struct wrk_window *, uint64_t rtt_us);
+/* The FETCHes the child keeps out now: the target, within what slots and connections carry. */
+int	wrk_fetch_window(const struct wrk_window *);
+
 /* wrk_slot.c */
 void	wrk_slot_init(struct wrk_slot *, int index);
-/* The slot's job has a result: send the report (and the next FETCH). */
+/* The slot's job has a result: its report is queued. */
 void	wrk_slot_job_done(struct wrk_slot *);
-/* The fetched job could not even be reported (no jid): carry on fetching. */
+/* The fetched job could not even be reported (no jid): the slot is free again. */
 void	wrk_slot_resume(struct wrk_slot *);
 /* A reply to this slot's command (from its connection, in order). */
 void	wrk_slot_on_fetch(struct wrk_slot *, const struct fkp_reply *);
 void	wrk_slot_on_report(struct wrk_slot *, const struct fkp_reply *);
 /* The connection that carried its FETCH (or its report, to send again) is gone. */
 void	wrk_slot_conn_lost(struct wrk_slot *, int was_fetch);
-/* May this slot be given a FETCH now (conn rules aside)? */
-int	wrk_slot_wants_fetch(const struct wrk_slot *);
-/* Stop fetching: nothing new is asked for; outstanding FETCHes are still read. */
+/* Takes a slot that may FETCH now, or NULL. */
+struct wrk_slot *wrk_slot_take_free(void);
+/* Takes the oldest slot whose report waits for a connection, or NULL. */
+struct wrk_slot *wrk_slot_take_report(void);
+/* Puts a report taken but not written back at the head of the queue. */
+void	wrk_slot_requeue_report(struct wrk_slot *);
+/* Stop fetching: delayed refetches are cancelled. */
 void	wrk_slot_quiet(struct wrk_slot *);
 /* Nothing running, nothing to report, and (count_fetch) no FETCH outstanding. */
 int	wrk_slot_is_idle(const struct wrk_slot *, int count_fetch);
@@ -188,14 +234,14 @@ void	wrk_stats_publish(void);
 /* wrk_main.c */
 /* A slot's state changed in a way the lifecycle cares about (drain progress). */
 void	wrk_main_slot_changed(void);
-/* A connection finished its first handshake: its n slots count as started. */
-void	wrk_main_conn_ready(int n);
+/* A connection finished its first handshake. */
+void	wrk_main_conn_ready(void);
 /* The connection hit a fatal error (bad credentials): exit 78 after cleanup. */
 void	wrk_main_fatal(const char *why);
 int	wrk_main_may_fetch(void);
 /*
- * A slot lost its connection. Thousands of slots losing theirs at once (a
- * server restart) make one log line a second, not one each.
+ * A connection was lost. Hundreds losing theirs at once (a server restart)
+ * make one log line a second, not one each.
  */
 void	wrk_main_note_disconnect(const char *why);
 

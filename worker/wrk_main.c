@@ -64,30 +64,34 @@ chan_send(enum wrk_msg m)
 }
 
 void
-wrk_main_conn_ready(int n)
+wrk_main_conn_ready(void)
 {
-	env.we_nready_once += n;
-	if (env.we_nready_once == env.we_nslots && env.we_state == WRK_ST_STARTING) {
+	struct wrk_pool *po = &env.we_pool;
+
+	po->po_nready_once++;
+	if (po->po_nready_once == po->po_n && env.we_state == WRK_ST_STARTING) {
 		env.we_state = WRK_ST_RUNNING;
-		/* Publish first, so a status taken at READY already counts every slot. */
+		/* Publish first, so a status taken at READY already counts every connection. */
 		wrk_stats_publish();
 		wrk_stats_state(STATS_ST_READY);
-		log_info("%d slots connected", env.we_nslots);
+		log_info("%d slots, %d connection(s) connected", env.we_nslots, po->po_n);
 		chan_send(WRK_MSG_READY);
 	}
 }
 
 /*
- * Draining waits for outstanding FETCHes too (closing on one could leave the
- * server a job reserved for nobody); once stopping, only reports count.
+ * The way out waits for the answers of the FETCHes already sent: the server
+ * runs a FETCH even after the connection closes, and would reserve the job
+ * it finds for nobody (docs/faktory-protocol.md 2.4). With one FETCH per
+ * connection that is one FETCH wait (~2 s) at most.
  */
 static int
 all_idle(void)
 {
-	int fetches = env.we_state < WRK_ST_STOPPING;
-
+	if (env.we_win.fw_out > 0)
+		return 0;
 	for (int i = 0; i < env.we_nslots; i++)
-		if (!wrk_slot_is_idle(&env.we_slots[i], fetches))
+		if (!wrk_slot_is_idle(&env.we_slots[i], 1))
 			return 0;
 	return 1;
 }
@@ -189,6 +193,9 @@ drain_fired(struct ev_loop *loop, struct ev_timer *t)
 	if (left > 0)
 		log_warnx("%d report(s) not confirmed by the server; those jobs return "
 		    "after their reservation expires", left);
+	if (env.we_win.fw_out > 0)
+		log_warnx("%d FETCH(es) not answered by the server; a job it hands them "
+		    "stays reserved until its reservation expires", env.we_win.fw_out);
 	finish();
 }
 
@@ -215,11 +222,9 @@ finish(void)
 		code = WRK_EX_RECYCLE;
 	wrk_stats_publish();
 	wrk_stats_state(STATS_ST_EXITED);
-	for (int i = 0; i < env.we_nconns; i++)
-		wrk_conn_free(&env.we_conns[i]);
+	wrk_pool_free(&env.we_pool);
 	for (int i = 0; i < env.we_nslots; i++)
 		wrk_slot_free(&env.we_slots[i]);
-	free(env.we_conns);
 	free(env.we_slots);
 	wrk_plugin_unload_all();
 	buf_free(&env.we_fetch_line);
@@ -273,21 +278,14 @@ sweep_fired(struct ev_loop *loop, struct ev_timer *t)
 {
 	uint64_t now = ev_now(loop);
 
-	for (int i = 0; i < env.we_nopened; i++)
-		wrk_conn_check_overdue(&env.we_conns[i], now, REPLY_LIMIT_MS);
+	wrk_pool_check_overdue(&env.we_pool, now, REPLY_LIMIT_MS);
 	ev_timer_start(loop, t, SWEEP_MS);
 }
 
 static void
 ramp_fired(struct ev_loop *loop, struct ev_timer *t)
 {
-	int end = env.we_nopened + RAMP_BATCH;
-
-	if (end > env.we_nconns)
-		end = env.we_nconns;
-	while (env.we_nopened < end && env.we_state <= WRK_ST_QUIET)
-		wrk_conn_open(&env.we_conns[env.we_nopened++]);
-	if (env.we_nopened < env.we_nconns && env.we_state <= WRK_ST_QUIET)
+	if (env.we_state <= WRK_ST_QUIET && wrk_pool_ramp(&env.we_pool, RAMP_BATCH))
 		ev_timer_start(loop, t, RAMP_TICK_MS);
 }
 
@@ -404,31 +402,20 @@ slot_share(const struct fkw_conf *cf, int index)
 }
 
 /*
- * Slots [k*per, (k+1)*per) share a connection (the last may carry fewer).
- * Sharing adds connection 0, the report connection, opened first.
+ * This child's share of the host's connections (worker.connections, the
+ * remainder to the first children): at least one, at most one per slot.
  */
-static void
-setup_conns(int per)
+static int
+conn_share(const struct fkw_conf *cf, int index)
 {
-	int first = 0, k = 0;
+	int cpus = cf->cf_cpus > 0 ? cf->cf_cpus : 1;
+	int n = cf->cf_connections / cpus;
 
-	if (per < 1)
-		per = 1;
-	env.we_nconns = (env.we_nslots + per - 1) / per + (per > 1);
-	if ((env.we_conns = calloc((size_t)env.we_nconns, sizeof(*env.we_conns))) == NULL)
-		fatal(1, "calloc %d connections", env.we_nconns);
-	ev_set_after(env.we_loop, wrk_conn_flush_dirty, NULL);
-	if (per > 1) {
-		env.we_report = &env.we_conns[k];
-		if (wrk_conn_init(env.we_report, k++, NULL, 0, env.we_nslots) == -1)
-			fatal(1, "calloc the report connection");
-	}
-	for (; k < env.we_nconns; k++, first += per) {
-		int n = env.we_nslots - first < per ? env.we_nslots - first : per;
-		/* At most one report and one FETCH outstanding per slot. */
-		if (wrk_conn_init(&env.we_conns[k], k, &env.we_slots[first], n, 2 * n) == -1)
-			fatal(1, "calloc connection %d", k);
-	}
+	if (index < cf->cf_connections % cpus)
+		n++;
+	if (n > env.we_nslots)
+		n = env.we_nslots;
+	return n > 0 ? n : 1;
 }
 
 static void
@@ -452,6 +439,7 @@ setup_loop(void)
 		fatalx(1, "exec handlers: %s", err);
 	if (wrk_plugin_load_all(env.we_conf, err, sizeof(err)) == -1)
 		fatalx(WRK_EX_CONFIG, "%s", err);
+	ev_set_after(env.we_loop, wrk_fetch_pump, NULL);
 	ev_timer_init(&ramp_timer, ramp_fired, NULL);
 	ev_timer_init(&stats_timer, stats_fired, NULL);
 	ev_timer_init(&drain_timer, drain_fired, NULL);
@@ -473,12 +461,15 @@ wrk_main(const struct fkw_conf *cf, const struct wrk_ctx *x)
 	env.we_nslots = slot_share(cf, x->wc_index);
 	if ((env.we_slots = calloc((size_t)env.we_nslots, sizeof(*env.we_slots))) == NULL)
 		fatal(1, "calloc %d slots", env.we_nslots);
-	for (int i = 0; i < env.we_nslots; i++)
+	/* Backwards, so the free list hands out slot 0 first. */
+	for (int i = env.we_nslots - 1; i >= 0; i--)
 		wrk_slot_init(&env.we_slots[i], i);
-	setup_conns(cf->cf_slots_per_conn);
+	wrk_fetch_init(&env.we_win);
+	if (wrk_pool_init(&env.we_pool, conn_share(cf, x->wc_index)) == -1)
+		fatal(1, "calloc %d connections", conn_share(cf, x->wc_index));
 	wrk_stats_init();
 	log_info("starting %d slots on %d connection(s) to %s:%s%s", env.we_nslots,
-	    env.we_nconns, cf->cf_purl.u_host, cf->cf_purl.u_port,
+	    env.we_pool.po_n, cf->cf_purl.u_host, cf->cf_purl.u_port,
 	    cf->cf_purl.u_tls ? " (TLS)" : "");
 	ev_timer_start(env.we_loop, &ramp_timer, 0);
 	ev_timer_start(env.we_loop, &stats_timer, (uint64_t)cf->cf_stats_interval);

@@ -2,11 +2,15 @@
 /*
  * wrk_slot: one job slot of a child: the job it runs and that job's report.
  *
- *   IDLE -> FETCHING -> RUNNING -> (ACK|FAIL queued) -> IDLE ...
+ *   IDLE -> FETCHING -> RUNNING -> IDLE (report queued -> sent -> confirmed)
  *
- * Its connection (wrk_conn) decides when its commands are written. A
- * finished job's ACK or FAIL is kept until the server says +OK, and is
- * written again after a reconnect (the server keys both by jid only).
+ * Two lists say what the pump (wrk_fetch.c) may do next: the free list,
+ * slots that may be given a FETCH (idle, nothing to report, no delay), and
+ * the report queue, slots whose ACK or FAIL waits for a connection. A
+ * finished job's report is kept until the server says +OK, and is queued
+ * again after a reconnect (the server keys both by jid only). A slot whose
+ * report is out fetches only behind it on the same connection, so the +OK
+ * always arrives before the next job: one report per slot is ever owed.
  */
 #include <stdio.h>
 #include <string.h>
@@ -21,6 +25,88 @@
 
 static void slot_timer(struct ev_loop *, struct ev_timer *);
 
+/* ---- the two lists ---- */
+
+static int
+may_fetch(const struct wrk_slot *s)
+{
+	return s->sl_state == SL_IDLE && s->sl_report_state == RP_NONE &&
+	    !ev_timer_active(&s->sl_timer);
+}
+
+/* Puts the slot on the list its state asks for, if it is on none. */
+static void
+relist(struct wrk_slot *s)
+{
+	struct wrk_env *e = wrk_env;
+
+	if (s->sl_listed)
+		return;
+	if (s->sl_report_state == RP_QUEUED) {
+		s->sl_next = NULL;
+		if (e->we_reports_tail != NULL)
+			e->we_reports_tail->sl_next = s;
+		else
+			e->we_reports = s;
+		e->we_reports_tail = s;
+		e->we_nreports++;
+	} else if (may_fetch(s)) {
+		s->sl_next = e->we_free;
+		e->we_free = s;
+		e->we_nfree++;
+	} else {
+		return;
+	}
+	s->sl_listed = 1;
+}
+
+struct wrk_slot *
+wrk_slot_take_free(void)
+{
+	struct wrk_slot *s;
+
+	/* A slot on the list may have changed since (a report queued first). */
+	while ((s = wrk_env->we_free) != NULL) {
+		wrk_env->we_free = s->sl_next;
+		wrk_env->we_nfree--;
+		s->sl_listed = 0;
+		if (may_fetch(s))
+			return s;
+		relist(s);
+	}
+	return NULL;
+}
+
+struct wrk_slot *
+wrk_slot_take_report(void)
+{
+	struct wrk_slot *s = wrk_env->we_reports;
+
+	if (s == NULL)
+		return NULL;
+	wrk_env->we_reports = s->sl_next;
+	if (wrk_env->we_reports == NULL)
+		wrk_env->we_reports_tail = NULL;
+	wrk_env->we_nreports--;
+	s->sl_listed = 0;
+	FKW_ASSERT(s->sl_report_state == RP_QUEUED);
+	return s;
+}
+
+void
+wrk_slot_requeue_report(struct wrk_slot *s)
+{
+	FKW_ASSERT(!s->sl_listed && s->sl_report_state == RP_QUEUED);
+	s->sl_next = wrk_env->we_reports;
+	wrk_env->we_reports = s;
+	if (wrk_env->we_reports_tail == NULL)
+		wrk_env->we_reports_tail = s;
+	wrk_env->we_nreports++;
+	s->sl_listed = 1;
+}
+
+/* ---- life of a slot ---- */
+
 void
 wrk_slot_init(struct wrk_slot *s, int index)
 {
@@ -34,23 +120,7 @@ wrk_slot_init(struct wrk_slot *s, int index)
 	ev_timer_init(&s->sl_timer, slot_timer, s);
 	ev_timer_init(&s->sl_job.jb_timer, NULL, &s->sl_job);
 	ev_timer_init(&s->sl_job.jb_deadline, NULL, &s->sl_job);
-}
-
-int
-wrk_slot_wants_fetch(const struct wrk_slot *s)
-{
-	if (s->sl_state != SL_IDLE || ev_timer_active(&s->sl_timer))
-		return 0;
-	/*
-	 * The next job's report must not overtake this one: an unwritten report
-	 * goes first, and one on the report connection is confirmed out of step
-	 * with this connection's FETCHes.
-	 */
-	if (s->sl_report_state == RP_QUEUED ||
-	    (s->sl_report_state == RP_SENT && s->sl_report_via != s->sl_conn))
-		return 0;
-	/* Without pipelining the next FETCH waits for the report's +OK. */
-	return wrk_env->we_conf->cf_pipelining || s->sl_report_state == RP_NONE;
+	relist(s);
 }
 
 static void
@@ -59,6 +129,7 @@ report_confirmed(struct wrk_slot *s)
 	s->sl_report_state = RP_NONE;
 	wrk_stats_report_confirmed(s);
 	buf_reset(&s->sl_report);
+	relist(s);
 }
 
 void
@@ -81,16 +152,18 @@ wrk_slot_on_report(struct wrk_slot *s, const struct fkp_reply *r)
 void
 wrk_slot_on_fetch(struct wrk_slot *s, const struct fkp_reply *r)
 {
+	FKW_ASSERT(s->sl_state == SL_FETCHING);
 	switch (r->r_type) {
 	case FKP_R_BULK:
-		/* The FETCH went out behind this slot's report, whose +OK came first. */
+		/* A FETCH goes out behind its slot's report only, whose +OK came first. */
 		FKW_ASSERT(s->sl_report_state == RP_NONE);
 		s->sl_state = SL_RUNNING;
 		wrk_job_start(s, r->r_data, r->r_len);
 		return;
 	case FKP_R_NULL:
-		/* The server waited ~2 s; asking again at once is the expected pace. */
+		/* The server waited ~2 s; the window decides about the next FETCH. */
 		s->sl_state = SL_IDLE;
+		relist(s);
 		return;
 	default:
 		log_warnx("slot %d: FETCH refused: %.*s", s->sl_index,
@@ -109,6 +182,7 @@ wrk_slot_conn_lost(struct wrk_slot *s, int was_fetch)
 		s->sl_state = SL_IDLE;
 	if (!was_fetch && s->sl_report_state == RP_SENT)
 		s->sl_report_state = RP_QUEUED;
+	relist(s);
 }
 
 static void
@@ -118,8 +192,7 @@ slot_timer(struct ev_loop *loop, struct ev_timer *t)
 
 	FKW_UNUSED(loop);
 	/* A delayed refetch (after an unknown jobtype or a refused FETCH). */
-	wrk_conn_pump(s->sl_conn);
-	wrk_main_slot_changed();
+	relist(s);
 }
 
 void
@@ -137,7 +210,7 @@ wrk_slot_job_done(struct wrk_slot *s)
 		    d > NOHANDLER_MAX_MS ? NOHANDLER_MAX_MS : d);
 	}
 	s->sl_state = SL_IDLE;
-	wrk_conn_pump(s->sl_conn);
+	relist(s);
 	wrk_main_slot_changed();
 }
 
@@ -145,16 +218,18 @@ void
 wrk_slot_resume(struct wrk_slot *s)
 {
 	s->sl_state = SL_IDLE;
-	wrk_conn_pump(s->sl_conn);
+	relist(s);
 	wrk_main_slot_changed();
 }
 
 void
 wrk_slot_quiet(struct wrk_slot *s)
 {
-	/* Nothing else to do: the pump consults wrk_main_may_fetch before every FETCH. */
-	if (s->sl_state == SL_IDLE && ev_timer_active(&s->sl_timer))
+	/* No refetch is coming: a pending delay would only hold the slot. */
+	if (ev_timer_active(&s->sl_timer)) {
 		ev_timer_stop(wrk_env->we_loop, &s->sl_timer);
+		relist(s);
+	}
 }
 
 int

@@ -46,6 +46,7 @@ wrk_stats_init(void)
 	sl->sl_index = x->wc_index;
 	sl->sl_cpu = x->wc_cpu;
 	sl->sl_nslots = (uint32_t)wrk_env->we_nslots;
+	sl->sl_nconns = (uint32_t)wrk_env->we_pool.po_n;
 	sl->sl_connected = 0;
 	sl->sl_busy = 0;
 	sl->sl_inflight_cap = x->wc_pos.sp_inflight_cap;
@@ -123,8 +124,13 @@ wrk_stats_publish(void)
 	c->sc_rss_kb = proc_rss_kb(0);
 	if (p->sp_slot != NULL) {
 		stats_slot_begin(p->sp_slot);
-		p->sp_slot->sl_connected = (uint32_t)wrk_env->we_nconnected;
+		const struct wrk_window *w = &wrk_env->we_win;
+		p->sp_slot->sl_connected = (uint32_t)wrk_env->we_pool.po_nready;
 		p->sp_slot->sl_busy = (uint32_t)wrk_env->we_nbusy;
+		p->sp_slot->sl_window = (uint32_t)wrk_fetch_window(w);
+		p->sp_slot->sl_fetching = (uint32_t)w->fw_out;
+		p->sp_slot->sl_fetch_rtt_us = (uint32_t)(w->fw_srtt > UINT32_MAX ?
+		    UINT32_MAX : w->fw_srtt);
 		p->sp_slot->sl_updated_ms = now_ms();
 		stats_slot_end(p->sp_slot);
 	}

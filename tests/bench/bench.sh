@@ -1,21 +1,25 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
-# make bench: noop jobs end to end through fkbroker, first with fkworker, then with the
-# Node.js faktory-worker package on the same broker and workload. Prints jobs/s, the
-# worker's CPU microseconds per job (utime+stime from /proc, all its processes), and
-# the ratios of the two measured in this run.
-# fkworker runs twice: with one slot per connection (the default) and with BENCH_SPC slots
-# sharing each connection (worker.slots_per_connection). Each first drains N jobs queued
-# before it starts (worker + broker FETCH/ACK), then works N jobs pushed while it runs
-# (adds the broker's PUSH path, the costlier half of its work, on the same cores).
-# Env: BENCH_JOBS (200000), BENCH_CONCURRENCY (400), BENCH_CPUS (2), BENCH_SPC (32),
-# BENCH_NODE (1 = run node).
+# make bench: noop jobs end to end through fkbroker, in two shapes of server, each with a
+# fresh broker per worker measured:
+#   fast:  fkbroker as fast as it goes (answers a connection's pipelined commands in bulk);
+#   real:  fkbroker serving like the real Faktory server (--service-us 150: each command
+#          holds its connection 150 us, one at a time; docs/faktory-protocol.md 2.4).
+# In each, fkworker drains N jobs queued before it starts, with the shipped connection count
+# ("auto") and with one connection per slot (connections = concurrency, the shape the project
+# started from), then (fast only) works N jobs pushed while it runs. Each line gives jobs/s,
+# the worker's CPU microseconds per job (utime+stime of all its processes, from /proc), the
+# connections it opened and the FETCHes it sent per job; the ratio lines compare runs of the
+# same shape in this run. The Node.js faktory-worker package runs the same workloads.
+# Env: BENCH_JOBS (200000), BENCH_CONCURRENCY (2000, the shipped value), BENCH_CPUS (2),
+# BENCH_SERVICE_US (150), BENCH_NODE (1 = run node).
 set -euo pipefail
 B=$(cd "$1" && pwd)
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 N=${BENCH_JOBS:-200000}
-C=${BENCH_CONCURRENCY:-400}
+C=${BENCH_CONCURRENCY:-2000}
 CPUS=${BENCH_CPUS:-2}
+SERVICE=${BENCH_SERVICE_US:-150}
 T=$(mktemp -d /tmp/fkw-bench.XXXXXX)
 PIDS=""
 cleanup() {
@@ -40,7 +44,7 @@ cpu_ticks() {
 }
 family() { echo "$1 $(ps -o pid= --ppid "$1" | tr '\n' ' ')"; }
 
-# fresh_broker: a new fkbroker for each worker measured, so none pays for the
+# fresh_broker [ARGS...]: a new fkbroker for each worker measured, so none pays for the
 # audit records the previous runs left in the broker's memory.
 BPID=""
 fresh_broker() {
@@ -49,30 +53,14 @@ fresh_broker() {
 		wait "$BPID" 2>/dev/null || true
 	fi
 	rm -f "$T/port"
-	"$B/fkbroker" -b 127.0.0.1:0 --port-file "$T/port" >"$T/broker.log" 2>&1 &
+	"$B/fkbroker" -b 127.0.0.1:0 --port-file "$T/port" --max-conns 10000 "$@" \
+	    >"$T/broker.log" 2>&1 &
 	BPID=$!; PIDS="$PIDS $BPID"
 	for _ in $(seq 1 100); do [ -s "$T/port" ] && break; sleep 0.05; done
 	URL="tcp://127.0.0.1:$(cat "$T/port")"
 }
 cli() { "$B/fkcli" -u "$URL" "$@"; }
-
-# run_case LABEL PIDS_FN: pushes N jobs while the worker runs, waits for all, prints a line.
-measure() {
-	local label=$1 wpids=$2 prefix=$3
-	local base b0 w0 t0 t1 b1 w1 done
-	base=$(cli audit | jq .done)
-	b0=$(cpu_ticks $BPID); w0=$(cpu_ticks $wpids)
-	t0=$(date +%s.%N)
-	cli push -n "$N" --jobtype noop --prefix "$prefix" --batch 1000 >/dev/null
-	cli wait-done $((base + N)) --timeout 600 >/dev/null
-	t1=$(date +%s.%N)
-	b1=$(cpu_ticks $BPID); w1=$(cpu_ticks $wpids)
-	awk -v l="$label" -v n="$N" -v t0="$t0" -v t1="$t1" -v w="$((w1 - w0))" \
-	    -v b="$((b1 - b0))" -v tck="$TCK" 'BEGIN {
-		s = t1 - t0; r = n / s; wus = w / tck * 1e6 / n; bus = b / tck * 1e6 / n;
-		printf "bench: %-26s %d jobs in %.2f s: %.0f jobs/s, worker CPU %.2f us/job (broker %.2f us/job)\n", l, n, s, r, wus, bus;
-		printf "%f %f\n", r, wus > "/dev/stderr" }' 2>"$T/$prefix.result"
-}
+status() { "$B/fkworkerctl" -s "$T/ctl.sock" status --json; }
 
 # ---- the floor: one loopback round trip, no protocol ----
 if [ -x "$B/rtt_floor" ]; then
@@ -80,59 +68,104 @@ if [ -x "$B/rtt_floor" ]; then
 	awk -v u="$fu" -v s="$fs" 'BEGIN { printf "bench: loopback TCP round trip (no work): %.2f us CPU (user %.2f, sys %.2f): the least one ACK+FETCH per job can cost\n", u + s, u, s }'
 fi
 
-# ---- fkworker: one slot per connection (the default), then slots sharing connections ----
-# run_fkw SLOTS_PER_CONNECTION PREFIX
+# result KEY JOBS/S US/JOB: kept for the ratio lines.
+result() { echo "$2 $3" >"$T/$1.result"; }
+
+# measure LABEL PIDS PREFIX: pushes N jobs while the worker runs, waits for all, one line.
+measure() {
+	local label=$1 wpids=$2 prefix=$3 base w0 t0 t1 w1
+	base=$(cli audit | jq .done)
+	w0=$(cpu_ticks $wpids)
+	t0=$(date +%s.%N)
+	cli push -n "$N" --jobtype noop --prefix "$prefix" --batch 1000 >/dev/null
+	cli wait-done $((base + N)) --timeout 600 >/dev/null
+	t1=$(date +%s.%N)
+	w1=$(cpu_ticks $wpids)
+	awk -v l="$label" -v n="$N" -v t0="$t0" -v t1="$t1" -v w="$((w1 - w0))" -v tck="$TCK" \
+	    'BEGIN { s = t1 - t0; printf "bench: %-44s %d pushed while it runs: %.2f s: %.0f jobs/s, worker CPU %.2f us/job\n", l, n, s, n / s, w / tck * 1e6 / n }'
+}
+
+# run_fkw SHAPE CONNECTIONS KEY [BROKER ARGS...]: drain N queued jobs, then (fast) live.
 run_fkw() {
-	fresh_broker
+	local shape=$1 conns=$2 key=$3 base t0 t1 w label st nconn fetches
+	shift 3
+	fresh_broker "$@"
 	cat >"$T/fkw.conf" <<CONF
-faktory: { url = "$URL"; };
-worker: { concurrency = $C; cpus = $CPUS; queues = [ "default" ]; slots_per_connection = $1; };
+faktory: { url = "$URL"; connection_budget = 10000; };
+worker: { concurrency = $C; cpus = $CPUS; queues = [ "default" ]; connections = $conns; };
 control: { socket = "$T/ctl.sock"; };
 log: { level = "warning"; };
 CONF
-	# Draining a queue filled beforehand: the worker and the broker's FETCH+ACK alone,
-	# without the broker's PUSH path (its Go-style JSON round trip) in the same seconds.
-	local base t0 t1
 	base=$(cli audit | jq .done)
-	cli push -n "$N" --jobtype noop --prefix "$2-q" --batch 1000 >/dev/null
+	cli push -n "$N" --jobtype noop --prefix "$key-q" --batch 1000 >/dev/null
 	t0=$(date +%s.%N)
 	"$B/fkworker" -c "$T/fkw.conf" >"$T/fkworker.log" 2>&1 &
 	WPID=$!; PIDS="$PIDS $WPID"
 	cli wait-done $((base + N)) --timeout 600 >/dev/null
 	t1=$(date +%s.%N)
-	awk -v l="fkworker ($CPUS children, $C slots, $1/conn)" -v n="$N" -v t0="$t0" -v t1="$t1" \
-	    -v w="$(cpu_ticks $(family $WPID))" -v tck="$TCK" 'BEGIN { s = t1 - t0;
-		printf "bench: %s draining %d queued jobs: %.2f s from start: %.0f jobs/s, worker CPU %.2f us/job (start-up included)\n", l, n, s, n / s, w / tck * 1e6 / n }'
+	w=$(cpu_ticks $(family $WPID))
 	kill -0 $WPID || { cat "$T/fkworker.log"; exit 1; }
-	# A warm-up run, then the measured one.
-	N_SAVE=$N; N=$((N / 10)); measure "fkworker warm-up" "$(family $WPID)" "$2-warm" >/dev/null; N=$N_SAVE
-	measure "fkworker ($CPUS children, $C slots, $1/conn)" "$(family $WPID)" "$2"
+	st=$(status)
+	nconn=$(echo "$st" | jq .connections)
+	fetches=$(echo "$st" | jq .fetches)
+	label="fkworker $shape, $C slots, $nconn conns"
+	awk -v l="$label" -v n="$N" -v t0="$t0" -v t1="$t1" -v w="$w" -v tck="$TCK" -v f="$fetches" \
+	    -v k="$T/$key.result" 'BEGIN { s = t1 - t0; r = n / s; us = w / tck * 1e6 / n;
+		printf "bench: %-44s drains %d queued: %.2f s: %.0f jobs/s, worker CPU %.2f us/job, %.3f FETCH/job (start-up included)\n", l, n, s, r, us, f / n
+		printf "%f %f %d\n", r, us, 0 > k }'
+	sed -i "s/ 0\$/ $nconn/" "$T/$key.result"
+	if [ "$shape" = fast ]; then
+		# A warm-up, then the measured one.
+		N_SAVE=$N; N=$((N / 10)); measure "warm-up" "$(family $WPID)" "$key-w" >/dev/null; N=$N_SAVE
+		measure "$label" "$(family $WPID)" "$key-live"
+	fi
 	kill -TERM $WPID; wait $WPID 2>/dev/null || true
 }
-SPC=${BENCH_SPC:-32}
-run_fkw 1 fkw1
-run_fkw "$SPC" fkw
-read -r r1 c1 <"$T/fkw1.result"; read -r rs cs <"$T/fkw.result"
-awk -v r1="$r1" -v c1="$c1" -v rs="$rs" -v cs="$cs" -v s="$SPC" 'BEGIN {
-	printf "bench: %d slots per connection vs 1: %.1fx the jobs/s, %.1fx less CPU per job\n", s, rs / r1, c1 / cs }'
+
+# compare KEY_AUTO KEY_PERSLOT SHAPE: the shipped count against one connection per slot.
+compare() {
+	read -r ra ca na <"$T/$1.result"; read -r rp cp np <"$T/$2.result"
+	awk -v ra="$ra" -v ca="$ca" -v na="$na" -v rp="$rp" -v cp="$cp" -v np="$np" -v s="$3" \
+	    'BEGIN { printf "bench: %s: %d connections vs one per slot (%d): %.2fx the jobs/s with %.2fx the connections, %.2fx the CPU per job\n", s, na, np, ra / rp, na / np, ca / cp }'
+}
+
+run_fkw fast '"auto"' fast-auto
+run_fkw fast "$C" fast-slot
+compare fast-auto fast-slot "fast fkbroker"
+run_fkw "real-shape" '"auto"' real-auto --service-us "$SERVICE"
+run_fkw "real-shape" "$C" real-slot --service-us "$SERVICE"
+compare real-auto real-slot "fkbroker --service-us $SERVICE"
 
 # ---- Node.js faktory-worker ----
-if [ "${BENCH_NODE:-1}" = 1 ] && [ -d "$ROOT/tests/interop/node_modules/faktory-worker" ]; then
-	fresh_broker
+run_node() {
+	local key=$1 base t0 t1 w
+	shift
+	fresh_broker "$@"
+	NN=${BENCH_NODE_JOBS:-$((N / 4))}
+	base=$(cli audit | jq .done)
+	cli push -n "$NN" --jobtype noop --prefix "$key" --batch 1000 >/dev/null
+	t0=$(date +%s.%N)
 	FAKTORY_URL="$URL" NODE_PATH="$ROOT/tests/interop/node_modules" \
 	    node "$ROOT/tests/bench/node-worker.js" "$C" >"$T/node.log" 2>&1 &
 	NPID=$!; PIDS="$PIDS $NPID"
-	sleep 1
+	cli wait-done $((base + NN)) --timeout 600 >/dev/null
+	t1=$(date +%s.%N)
+	w=$(cpu_ticks $NPID)
 	kill -0 $NPID || { cat "$T/node.log"; exit 1; }
-	NN=${BENCH_NODE_JOBS:-$((N / 4))}
-	N_SAVE=$N; N=$NN
-	measure "node faktory-worker ($C)" "$NPID" node
-	N=$N_SAVE
+	awk -v l="node faktory-worker ($C), $key" -v n="$NN" -v t0="$t0" -v t1="$t1" -v w="$w" \
+	    -v tck="$TCK" -v k="$T/$key.result" 'BEGIN { s = t1 - t0; r = n / s; us = w / tck * 1e6 / n;
+		printf "bench: %-44s drains %d queued: %.2f s: %.0f jobs/s, worker CPU %.2f us/job (start-up included)\n", l, n, s, r, us
+		printf "%f %f 0\n", r, us > k }'
 	kill -TERM $NPID; wait $NPID 2>/dev/null || true
-	read -r nr nc <"$T/node.result"
-	awk -v r1="$r1" -v c1="$c1" -v rs="$rs" -v cs="$cs" -v s="$SPC" -v nr="$nr" -v nc="$nc" 'BEGIN {
-		printf "bench: fkworker (1/conn) vs node faktory-worker: %.1fx the jobs/s, %.1fx less CPU per job\n", r1 / nr, nc / c1
-		printf "bench: fkworker (%d/conn) vs node faktory-worker: %.1fx the jobs/s, %.1fx less CPU per job\n", s, rs / nr, nc / cs }'
+}
+if [ "${BENCH_NODE:-1}" = 1 ] && [ -d "$ROOT/tests/interop/node_modules/faktory-worker" ]; then
+	run_node node-fast
+	run_node node-real --service-us "$SERVICE"
+	for s in fast real; do
+		read -r ra ca _ <"$T/$s-auto.result"; read -r rn cn _ <"$T/node-$s.result"
+		awk -v ra="$ra" -v ca="$ca" -v rn="$rn" -v cn="$cn" -v s="$s" 'BEGIN {
+			printf "bench: %s: fkworker (auto) vs node faktory-worker: %.1fx the jobs/s, %.1fx less CPU per job\n", s, ra / rn, cn / ca }'
+	done
 else
 	echo "bench: node faktory-worker not installed (run make interop first); comparison skipped"
 fi

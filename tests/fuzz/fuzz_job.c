@@ -21,8 +21,8 @@
  *     exactly that jid, and ACKed only if its jobtype is exactly "noop" (the
  *     only handler here that completes at once).
  *
- * The slot is never connected, so the report stays in sl_report where the
- * target reads it. The worker's warnings are formatted as in production (so
+ * No loop runs the pump, so the report stays in sl_report where the target
+ * reads it. The worker's warnings are formatted as in production (so
  * their arguments are checked too) but, one line per bad job being far too
  * much for the fuzzer's log, the target asks libFuzzer to discard the
  * program's stderr (-close_fd_mask=2; libFuzzer and the sanitizers keep
@@ -55,7 +55,6 @@ static const char conf_text[] =
 static struct wrk_env fz_env;
 static struct wrk_ctx fz_ctx;
 static struct wrk_slot fz_slot;
-static struct wrk_conn fz_conn;	/* the slot's connection, never connected (CN_DOWN) */
 static struct fkw_conf *fz_conf;
 static int fz_errfd = 2;	/* stderr as it was before libFuzzer discarded it */
 static char *fz_argv[64];
@@ -104,10 +103,9 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 		abort();
 	wrk_env = &fz_env;
 	wrk_slot_init(&fz_slot, 0);
-	fz_conn.cn_state = CN_DOWN;
-	fz_conn.cn_slots = &fz_slot;
-	fz_conn.cn_nslots = 1;
-	fz_slot.sl_conn = &fz_conn;
+	/* As the pump does before it sends a FETCH for the slot. */
+	if (wrk_slot_take_free() != &fz_slot)
+		abort();
 	return 0;
 }
 
@@ -233,7 +231,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_report(buf_rptr(&s->sl_report), buf_rlen(&s->sl_report), &w);
 	}
 
-	/* Back to a clean slot for the next input. */
+	/* Back to a clean slot for the next input, off the pump's lists. */
+	if (s->sl_listed && s->sl_report_state == RP_QUEUED)
+		check(wrk_slot_take_report() == s, "report queue lost the slot", "", 0);
+	else if (s->sl_listed)
+		check(wrk_slot_take_free() == s, "free list lost the slot", "", 0);
 	buf_reset(&s->sl_report);
 	s->sl_report_state = RP_NONE;
 	s->sl_nohandler = 0;

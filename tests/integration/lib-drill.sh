@@ -239,7 +239,7 @@ drill_wait_done() {
 		cli "XTIME 1900" >/dev/null
 		DRILL_XTIME=$((DRILL_XTIME + 1))
 	done
-	fail "only $(audit done) of $n jobs done after ${DRILL_XTIME} clock moves: $(cli audit); $(cli XSTATS); fkworker: $(status_json 2>/dev/null | jq -c '{state, busy, connected, slots}')"
+	fail "only $(audit done) of $n jobs done after ${DRILL_XTIME} clock moves: $(cli audit); $(cli XSTATS); fkworker: $(status_json 2>/dev/null | jq -c '{state, busy, connected, connections, fetching}')"
 }
 
 # drill_wait_n N SECONDS: until fkbroker counts N jobs done (fkcli wait-done
@@ -261,7 +261,7 @@ drill_wait_n() {
 drill_idle() {
 	local s
 	s=$(status_json 2>/dev/null) || return 0	# no fkworker: nobody works on them
-	[ "$(echo "$s" | jq '.connected == .slots and .busy == 0')" = true ]
+	[ "$(echo "$s" | jq '.connected == .connections and .busy == 0')" = true ]
 }
 drill_wait_progress() {
 	local n=$1 lim=$2 t=0 last=-1 same=0 a d
@@ -283,31 +283,22 @@ drill_wait_progress() {
 	return 1
 }
 
-# drill_slots_connected: every slot of every child has its connection.
+# drill_all_connected: every child serves its slots and every connection is up.
 drill_all_connected() {
 	local s
 	s=$(status_json 2>/dev/null) || return 1
-	[ "$(echo "$s" | jq '.connected == .slots and .slots == .concurrency')" = true ]
+	[ "$(echo "$s" | jq '.connected == .connections and .slots == .concurrency')" = true ]
 }
 
-# drill_conns_for CONF: the connections fkworker holds with that configuration
-# (as `fkworker -nn` resolves it; cpus must be a number): per child ceil(share /
-# slots_per_connection) for FETCHes plus one report connection when that is above
-# 1 (the first children take the remainder of concurrency / cpus), plus the
-# master's heartbeat connection.
+# drill_conns_for CONF: the connections fkworker holds with that configuration,
+# as `fkworker -nn` resolves worker.connections, plus the master's heartbeat.
 drill_conns_for() {
-	"$B/fkworker" -nn -c "$1" | awk -F '[=;]' '
-	    $1 ~ /^[ \t]*concurrency[ \t]*$/ { c = $2 + 0 }
-	    $1 ~ /^[ \t]*cpus[ \t]*$/ { n = $2 + 0 }
-	    $1 ~ /^[ \t]*slots_per_connection[ \t]*$/ { p = $2 + 0 }
-	    END {
-		if (c < 1 || n < 1 || p < 1) exit 1
-		t = 1
-		for (i = 0; i < n; i++) {
-			s = int(c / n) + (i < c % n ? 1 : 0)
-			t += int((s + p - 1) / p) + (p > 1 ? 1 : 0)
-		}
-		print t }'
+	"$B/fkworker" -nn -c "$1" | awk '
+	    /^[ \t]*connections = / {
+		v = $0; sub(/^[ \t]*connections = /, "", v)
+		if (v ~ /^"auto"/) { sub(/.*# = /, "", v) }
+		n = v + 0 }
+	    END { if (n < 1) exit 1; print n + 1 }'
 }
 
 # drill_broker_conns WID: connections fkbroker counts for the worker process WID.

@@ -19,13 +19,13 @@ wait_for 5 sh -c "[ \$($B/fkworkerctl -s $SOCK status --json | jq '.processed + 
 cli push -n 7 --jobtype noop --queue elsewhere --prefix q >/dev/null
 sleep 2.1
 status_json >"$T/s.json"
-for f in version pid hostname wid url state uptime_ms cpus concurrency slots connected \
+for f in version pid hostname wid url state uptime_ms cpus concurrency slots connections connected \
     busy processed failed jobs_per_sec latency_p50_us latency_p99_us rss_kb restarts \
-    faktory_connected queues children; do
+    fetching fetches fetch_empty faktory_connected queues children; do
 	jq -e "has(\"$f\")" "$T/s.json" >/dev/null || fail "status has no $f"
 done
-for f in index cpu pid state slots connected busy processed failed jobs_per_sec rss_kb \
-    restarts uptime_ms; do
+for f in index cpu pid state slots connections connected busy fetch_window fetching \
+    fetch_rtt_us processed failed jobs_per_sec rss_kb restarts uptime_ms; do
 	jq -e ".children | all(has(\"$f\"))" "$T/s.json" >/dev/null || fail "child row has no $f"
 done
 j() { jq -r "$1" "$T/s.json"; }
@@ -36,7 +36,11 @@ expect_eq "failed" "$(j .failed)" 100
 expect_eq "children add up (processed)" "$(j '[.children[].processed] | add')" 3000
 expect_eq "children add up (failed)" "$(j '[.children[].failed] | add')" 100
 expect_eq "slots" "$(j .slots)" 40
+# "auto": one connection per slot up to 32 per child.
+expect_eq "connections" "$(j .connections)" 40
 expect_eq "connected" "$(j '[.children[].connected] | add')" 40
+expect_eq "FETCHes sent = jobs + empty answers + those out now" "$(j .fetches)" \
+    "$(j '.processed + .failed + .fetch_empty + .fetching')"
 expect_eq "faktory connected" "$(j .faktory_connected)" true
 expect_eq "queue elsewhere" "$(j .queues.elsewhere)" 7
 expect_eq "pid" "$(j .pid)" "$FKW_PID"

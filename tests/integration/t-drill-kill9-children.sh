@@ -31,12 +31,18 @@ victim_pick() {
 	sfield '.children[] | select(.pid > 0 and .state == "ready") | .pid' | shuf -n 1
 }
 ready_count() { sfield '[.children[] | select(.pid > 0 and .state == "ready")] | length'; }
-kills=0 resp_max=0 killed=""
+kills=0 resp_max=0 killed="" windows="" wsum=0 csum=0
 kill_one() {
-	local v t0 r
+	local v t0 r row
 	wait_for "$(drill_secs 10)" busy || fail "not busy before kill $((kills + 1)): $(cli XSTATS)"
 	v=$(victim_pick)
 	[ -n "$v" ] || fail "no ready child to kill: $(status_json)"
+	# What the victim may leave reserved for nobody: one job per FETCH out, its window
+	# at most, and never more than one per connection.
+	row=$(sfield ".children[] | select(.pid == $v)")
+	windows="$windows${windows:+ }$(echo "$row" | jq .fetch_window)"
+	wsum=$((wsum + $(echo "$row" | jq .fetch_window)))
+	csum=$((csum + $(echo "$row" | jq .connections)))
 	t0=$(now_s)
 	kill -KILL "$v"
 	drill_note_killed "$v"
@@ -85,5 +91,9 @@ drill_verify k "$N" \
 	"WorkerCrash=in flight in a killed child, FAILed by the master as WorkerCrash and retried" \
 	"Shutdown=running when the crash-loop brake stopped fkworker, FAILed as Shutdown and retried" \
 	"ReservationExpired=FETCH replies unread in a killed child's socket, redelivered once XTIME ended their reservation"
+# Jobs a killed child's FETCHes left reserved for nobody: never more than one per
+# connection of the children killed (each keeps one FETCH per connection at most).
+[ "$DRILL_STRANDED" -le "$csum" ] ||
+	fail "$DRILL_STRANDED jobs stranded by $kills kills of children holding $csum connections"
 drill_report kill9 "$DV_PUSHED" "$DV_PROCESSED" "$DV_DUPS" "$DV_CAUSE" "$DV_LOST" \
-	"$kills kills, respawned within ${resp_max}s, $fkill crash FAILs by the master, deliveries lost with the killed children: $DV_WIRE, brake tripped at kill 5 (exit 70) with $done_at_brake done, restarted; $DV_RAN_TWICE ran to completion twice; $DRILL_XTIME clock moves"
+	"$kills kills (FETCH windows of the victims: $windows), respawned within ${resp_max}s, $fkill crash FAILs by the master, deliveries lost with the killed children: $DV_WIRE, brake tripped at kill 5 (exit 70) with $done_at_brake done, restarted; $DV_RAN_TWICE ran to completion twice; $DRILL_XTIME clock moves"

@@ -10,7 +10,7 @@ start_broker
 # One slot per connection: then at most one FETCH per slot is out when quiet
 # arrives, and the 2.5 s below covers it. With slots sharing a connection their
 # FETCHes queue up there, ~2 s each, and may bring jobs for that much longer.
-CPUS=2 CONCURRENCY=20 HEARTBEAT=5 sup_conf "$T/f.conf" "slots_per_connection = 1;"
+CPUS=2 CONCURRENCY=20 HEARTBEAT=5 sup_conf "$T/f.conf"
 start_fkworker "$T/f.conf"
 wait_ready 20
 wid=$(sfield .wid)

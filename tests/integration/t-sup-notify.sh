@@ -1,6 +1,6 @@
 #!/bin/bash
 # systemd notification (sd_notify through libsystemd): READY=1 once every
-# child's slots connected, STATUS= lines with slots and jobs/sec,
+# child's connections are up, STATUS= lines with slots, connections and jobs/sec,
 # RELOADING=1 then READY=1 around a reload, STOPPING=1 on stop, and
 # WATCHDOG=1 at half the interval the unit asks for.
 . "$(dirname "$0")/lib.sh"
@@ -20,7 +20,7 @@ track $FKW_PID
 wait_ready 20
 msgs() { tr '\0' '\n' <"$T/notify.log" | sed 's/\(STATUS\|READY\|RELOADING\|STOPPING\|WATCHDOG\)=/\n&/g'; }
 wait_for 5 sh -c "grep -aq 'READY=1' $T/notify.log" || fail "no READY=1"
-wait_for 5 sh -c "grep -aq 'STATUS=running: 2 of 2 children, 20/20 slots connected' $T/notify.log" ||
+wait_for 5 sh -c "grep -aq 'STATUS=running: 2 of 2 children, 20 slots, 20/20 connections up' $T/notify.log" ||
 	fail "no STATUS line with the slots: $(msgs | grep STATUS | tail -n 2)"
 sleep 2
 n=$(msgs | grep -c '^WATCHDOG=1')

@@ -170,6 +170,7 @@ conf_diff(const struct fkw_conf *a, const struct fkw_conf *b)
 	SAME_STR(cf_password_file);
 	SAME_STR(cf_tls_ca_file);
 	SAME(cf_tls_verify);
+	SAME(cf_conn_budget);
 	SAME(cf_concurrency);
 	SAME(cf_cpus);
 	SAME(cf_cpus_auto);
@@ -186,7 +187,8 @@ conf_diff(const struct fkw_conf *a, const struct fkw_conf *b)
 	SAME(cf_heartbeat);
 	SAME(cf_cpu_affinity);
 	SAME(cf_pipelining);
-	SAME(cf_slots_per_conn);
+	SAME(cf_connections);
+	SAME(cf_connections_auto);
 	SAME(cf_max_jobs_per_child);
 	SAME(cf_memory_limit);
 	SAME(cf_connect_timeout);
@@ -350,7 +352,8 @@ GET(get_beat, c->cf_heartbeat)
 GET(get_maxj, c->cf_max_jobs_per_child)
 GET(get_conn, c->cf_connect_timeout)
 GET(get_reco, c->cf_reconnect_max)
-GET(get_spc, c->cf_slots_per_conn)
+GET(get_cns, c->cf_connections)
+GET(get_bdg, c->cf_conn_budget)
 GET(get_mode, c->cf_ctl_mode)
 GET(get_stat, c->cf_stats_interval)
 GET(get_htmo, c->cf_handlers[0].h_timeout)
@@ -371,8 +374,11 @@ static const struct bound bounds[] = {
 	    100, 60000, "100..60000", B_DEC, get_conn },
 	{ "worker.reconnect_max", "worker = { reconnect_max = %s; };",
 	    100, 300000, "100..300000", B_DEC, get_reco },
-	{ "worker.slots_per_connection", "worker = { slots_per_connection = %s; };",
-	    1, 64, "1..64", B_DEC, get_spc },
+	{ "worker.connections", "worker = { cpus = 1; concurrency = 100000; connections = %s; };\n"
+	    "faktory = { connection_budget = 1000000; };", 1, 100000, "1..100000", B_DEC, get_cns },
+	{ "faktory.connection_budget", "faktory = { connection_budget = %s; };\n"
+	    "worker = { cpus = 1; };",
+	    2, 1000000, "2..1000000", B_DEC, get_bdg },
 	{ "control.mode", "control = { mode = %s; };", 0, 0777, "0..0777", B_OCT, get_mode },
 	{ "stats.interval_ms", "stats = { interval_ms = %s; };",
 	    10, 60000, "10..60000", B_DEC, get_stat },
@@ -956,14 +962,29 @@ START_TEST(test_cross_checks)
 	/* A rejected cpus adds no second, derived error. */
 	fails("worker = { cpus = 0; concurrency = 1; };", "t:1: worker.cpus: must be 1..1024");
 
-	/* Shared connections pipeline by nature. */
-	fails("worker = {\n  pipelining = false;\n  slots_per_connection = 8;\n};",
-	    "t:3: worker.slots_per_connection (8) needs worker.pipelining = true");
-	ok("worker = { pipelining = false; slots_per_connection = 1; };");
-	/* Left to its default, it follows pipelining = false down to 1. */
-	ck_assert_int_eq(ok("worker = { pipelining = false; };")->cf_slots_per_conn, 1);
-	ck_assert_int_eq(ok("worker = { };")->cf_slots_per_conn, 16);
-	ok("worker = { slots_per_connection = 64; };");
+	/* connections: "auto" resolves to 32 per child, within concurrency and a quarter of the budget. */
+	ck_assert_int_eq(ok("worker = { cpus = 2; concurrency = 2000; };")->cf_connections, 64);
+	ck_assert_int_eq(ok("worker = { cpus = 2; concurrency = 20; };")->cf_connections, 20);
+	ck_assert_int_eq(ok("worker = { cpus = 64; concurrency = 64000; };")->cf_connections, 500);
+	ck_assert_int_eq(ok("faktory = { connection_budget = 100; };\n"
+	    "worker = { cpus = 2; concurrency = 2000; };")->cf_connections, 25);
+	/* A number above concurrency means one per slot; below cpus is refused. */
+	ck_assert_int_eq(ok("worker = { cpus = 2; concurrency = 40; connections = 1000; };")
+	    ->cf_connections, 40);
+	fails("worker = {\n  cpus = 4;\n  connections = 3;\n};",
+	    "t:3: worker.connections (3) must be at least worker.cpus (4): each child needs one");
+	/* The children's connections and the heartbeat fit the server's budget. */
+	fails("faktory = { connection_budget = 100; };\n"
+	    "worker = {\n  cpus = 1;\n  concurrency = 500;\n  connections = 100;\n};",
+	    "t:5: worker.connections (100) and the heartbeat connection exceed "
+	    "faktory.connection_budget (100)");
+	ok("faktory = { connection_budget = 101; };\n"
+	    "worker = { cpus = 1; concurrency = 500; connections = 100; };");
+	/* A retired key names its replacement. */
+	fails("worker = {\n  slots_per_connection = 16;\n};",
+	    "t:2: worker.slots_per_connection: was removed in 0.2: FETCHes no longer queue on "
+	    "shared connections; worker.connections sets how many connections the children "
+	    "open (see fkworker.conf(5))");
 
 	/* TLS with verification needs a readable CA file when one is named. */
 	snprintf(text, sizeof(text), "faktory = { url = \"tcp+tls://h\";\n"

@@ -370,6 +370,8 @@ assert_counters_eq(const struct stats_counters *a, const struct stats_counters *
 {
 	ck_assert_uint_eq(a->sc_generation, b->sc_generation);
 	ck_assert_uint_eq(a->sc_fetched, b->sc_fetched);
+	ck_assert_uint_eq(a->sc_fetches, b->sc_fetches);
+	ck_assert_uint_eq(a->sc_fetch_empty, b->sc_fetch_empty);
 	ck_assert_uint_eq(a->sc_processed, b->sc_processed);
 	ck_assert_uint_eq(a->sc_failed, b->sc_failed);
 	ck_assert_uint_eq(a->sc_reconnects, b->sc_reconnects);
@@ -393,6 +395,8 @@ fill_counters(struct stats_counters *c)
 	memset(c, 0, sizeof(*c));
 	c->sc_generation = 7;
 	c->sc_fetched = 1000001;
+	c->sc_fetches = 1000007;
+	c->sc_fetch_empty = 6;
 	c->sc_processed = 999990;
 	c->sc_failed = 10;
 	c->sc_reconnects = 3;
