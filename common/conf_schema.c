@@ -266,46 +266,29 @@ set_mode(struct conf_ctx *cx, int k, const config_setting_t *s)
 	return 0;
 }
 
+/*
+ * An integer within the key's bounds, or "auto": *is_auto says which, and
+ * "auto" stores auto_value (cpus: the online cores; connections: 0, resolved
+ * in conf_validate once concurrency, cpus and the budget are known).
+ */
 static int
-set_cpus(struct conf_ctx *cx, int k, const config_setting_t *s)
+set_int_or_auto(struct conf_ctx *cx, int k, const config_setting_t *s, int *is_auto,
+    int auto_value)
 {
-	const struct conf_key *ck = &conf_schema[k];
 	int t = config_setting_type(s);
 
 	if (t == CONFIG_TYPE_STRING && strcmp(config_setting_get_string(s), "auto") == 0) {
-		cx->cx_cf->cf_cpus = conf_schema_auto_cpus();
-		cx->cx_cf->cf_cpus_auto = 1;
+		*(int *)field(cx, k) = auto_value;
+		*is_auto = 1;
 		return 0;
 	}
 	if (t != CONFIG_TYPE_INT && t != CONFIG_TYPE_INT64) {
-		conf_err_at(cx, s, ck->k_path, "must be an integer or \"auto\"");
+		conf_err_at(cx, s, conf_schema[k].k_path, "must be an integer or \"auto\"");
 		return -1;
 	}
 	if (set_int(cx, k, s) == -1)
 		return -1;
-	cx->cx_cf->cf_cpus_auto = 0;
-	return 0;
-}
-
-static int
-set_conns(struct conf_ctx *cx, int k, const config_setting_t *s)
-{
-	const struct conf_key *ck = &conf_schema[k];
-	int t = config_setting_type(s);
-
-	/* Resolved in conf_validate: it depends on concurrency, cpus and the budget. */
-	if (t == CONFIG_TYPE_STRING && strcmp(config_setting_get_string(s), "auto") == 0) {
-		cx->cx_cf->cf_connections = 0;
-		cx->cx_cf->cf_connections_auto = 1;
-		return 0;
-	}
-	if (t != CONFIG_TYPE_INT && t != CONFIG_TYPE_INT64) {
-		conf_err_at(cx, s, ck->k_path, "must be an integer or \"auto\"");
-		return -1;
-	}
-	if (set_int(cx, k, s) == -1)
-		return -1;
-	cx->cx_cf->cf_connections_auto = 0;
+	*is_auto = 0;
 	return 0;
 }
 
@@ -342,9 +325,10 @@ conf_schema_set(struct conf_ctx *cx, int k, const config_setting_t *s)
 	case CONF_T_MODE:
 		return set_mode(cx, k, s);
 	case CONF_T_CPUS:
-		return set_cpus(cx, k, s);
+		return set_int_or_auto(cx, k, s, &cx->cx_cf->cf_cpus_auto,
+		    conf_schema_auto_cpus());
 	case CONF_T_CONNS:
-		return set_conns(cx, k, s);
+		return set_int_or_auto(cx, k, s, &cx->cx_cf->cf_connections_auto, 0);
 	case CONF_T_LOGLEVEL:
 		return set_loglevel(cx, k, s);
 	case CONF_T_QUEUES:

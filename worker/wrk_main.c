@@ -389,32 +389,13 @@ setup_queues(void)
 		fatalx(WRK_EX_CONFIG, "worker.queues: cannot encode FETCH");
 }
 
-/* This child's share of the host's slots: the remainder goes to the first children. */
+/* Child index's share of a host-wide total: the remainder goes to the first children. */
 static int
-slot_share(const struct fkw_conf *cf, int index)
+share(const struct fkw_conf *cf, int total, int index)
 {
 	int cpus = cf->cf_cpus > 0 ? cf->cf_cpus : 1;
-	int n = cf->cf_concurrency / cpus;
+	int n = total / cpus + (index < total % cpus);
 
-	if (index < cf->cf_concurrency % cpus)
-		n++;
-	return n > 0 ? n : 1;
-}
-
-/*
- * This child's share of the host's connections (worker.connections, the
- * remainder to the first children): at least one, at most one per slot.
- */
-static int
-conn_share(const struct fkw_conf *cf, int index)
-{
-	int cpus = cf->cf_cpus > 0 ? cf->cf_cpus : 1;
-	int n = cf->cf_connections / cpus;
-
-	if (index < cf->cf_connections % cpus)
-		n++;
-	if (n > env.we_nslots)
-		n = env.we_nslots;
 	return n > 0 ? n : 1;
 }
 
@@ -449,6 +430,8 @@ setup_loop(void)
 void
 wrk_main(const struct fkw_conf *cf, const struct wrk_ctx *x)
 {
+	int nconns;
+
 	memset(&env, 0, sizeof(env));
 	wrk_env = &env;
 	env.we_conf = cf;
@@ -458,15 +441,19 @@ wrk_main(const struct fkw_conf *cf, const struct wrk_ctx *x)
 	setup_params();
 	setup_queues();
 	setup_loop();
-	env.we_nslots = slot_share(cf, x->wc_index);
+	env.we_nslots = share(cf, cf->cf_concurrency, x->wc_index);
 	if ((env.we_slots = calloc((size_t)env.we_nslots, sizeof(*env.we_slots))) == NULL)
 		fatal(1, "calloc %d slots", env.we_nslots);
 	/* Backwards, so the free list hands out slot 0 first. */
 	for (int i = env.we_nslots - 1; i >= 0; i--)
 		wrk_slot_init(&env.we_slots[i], i);
 	wrk_fetch_init(&env.we_win);
-	if (wrk_pool_init(&env.we_pool, conn_share(cf, x->wc_index)) == -1)
-		fatal(1, "calloc %d connections", conn_share(cf, x->wc_index));
+	/* Its share of worker.connections, at most one per slot. */
+	nconns = share(cf, cf->cf_connections, x->wc_index);
+	if (nconns > env.we_nslots)
+		nconns = env.we_nslots;
+	if (wrk_pool_init(&env.we_pool, nconns) == -1)
+		fatal(1, "calloc %d connections", nconns);
 	wrk_stats_init();
 	log_info("starting %d slots on %d connection(s) to %s:%s%s", env.we_nslots,
 	    env.we_pool.po_n, cf->cf_purl.u_host, cf->cf_purl.u_port,

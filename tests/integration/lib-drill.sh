@@ -212,6 +212,9 @@ drill_verify() {
 # each time the drill stalled (drill_wait_done).
 drill_report() {
 	[ "$6" = 0 ] || fail "drill $1: $6 jobs lost"
+	# Where the drill loses nothing on the wire, nothing may be left reserved for nobody.
+	[ -n "$DRILL_LOSSES" ] || [ "$DRILL_STRANDED" = 0 ] ||
+		fail "drill $1: $DRILL_STRANDED jobs stranded where the drill lost no delivery"
 	echo "# drill $1: pushed $2, processed $3, duplicates $4 ($5), lost $6, stranded $DRILL_STRANDED${7:+; $7} [$(drill_elapsed)s${DRILL_FLAVOUR:+, $DRILL_FLAVOUR}]"
 }
 
