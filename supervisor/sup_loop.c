@@ -16,7 +16,7 @@
 #include "sup.h"
 
 #define STOP_GRACE_MS		1500	/* past shutdown_timeout before KILL */
-#define FAST_STOP_MS		3000	/* a fast stop waits this long before KILL */
+#define FAST_STOP_MS		3000	/* a fast stop waits this long before KILL: past a FETCH wait */
 #define EXIT_FAIL_WAIT_MS	2000	/* for the server to confirm the last FAILs */
 #define NOTIFY_STATUS_MS	2000
 
@@ -167,6 +167,13 @@ sup_loop_stop(int fast, int exit_status, const char *why)
 	sup_child_all(fast ? WRK_MSG_STOP : WRK_MSG_TERMINATE);
 	ms = fast ? FAST_STOP_MS :
 	    (uint64_t)env.se_conf->cf_shutdown_timeout * 1000 + STOP_GRACE_MS;
+	/*
+	 * Never before the FETCHes the children sent have been answered (~2 s on
+	 * empty queues): killed earlier, they would leave the jobs the server
+	 * still hands them reserved for nobody.
+	 */
+	if (ms < FAST_STOP_MS)
+		ms = FAST_STOP_MS;
 	ev_timer_start(env.se_loop, &stop_timer, ms);
 	sup_loop_children_changed();
 }
