@@ -9,11 +9,15 @@
  * A process outlives its job when the job is cancelled (timeout, shutdown):
  * the slot is reused at once, so the process record moves to the orphans,
  * which this module keeps reaping on its own and SIGKILLs at child exit.
+ *
+ * This file is the process's life on the loop, from the spawn to the
+ * result. Starting it (pipes, environment, posix_spawn attributes) is in
+ * wrk_exec_spawn.c and making the FAIL message from stderr in
+ * wrk_exec_tail.c: neither needs the process record or the loop.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,14 +29,12 @@
 #include "log.h"
 #include "sig.h"
 #include "util.h"
+#include "wrk_exec_int.h"
 #include "wrk_job.h"
 
-#define EXEC_MSG_MAX		1000	/* the FAIL message limit (FKP_MESSAGE_MAX) */
 #define EXEC_EOF_GRACE_MS	100	/* after the exit, wait this long for stderr EOF */
 #define EXEC_KILL_GRACE_MS	2000	/* SIGTERM, then SIGKILL after this */
 #define EXEC_READ_ROUNDS	16	/* reads per wakeup: a stderr flood cannot starve the loop */
-
-extern char **environ;
 
 enum exec_state {
 	EX_FREE,	/* on the free list */
@@ -56,10 +58,7 @@ struct exec_proc {
 	int		  ep_code;	/* CLD_EXITED, CLD_KILLED, CLD_DUMPED */
 	int		  ep_status;	/* exit status or signal */
 	uint64_t	  ep_killat;	/* ORPHAN: when SIGKILL is due (now_ms) */
-	char		  ep_tail[EXEC_MSG_MAX];	/* ring: the last bytes of stderr */
-	size_t		  ep_tlen;
-	size_t		  ep_thead;	/* where the next byte goes */
-	struct buf	  ep_env;	/* "FKW_JID=..." strings for the spawn */
+	struct wrk_exec_tail ep_tail;	/* the last bytes of stderr */
 	struct exec_proc *ep_next;	/* live list, or free list */
 	struct exec_proc *ep_prev;
 };
@@ -72,8 +71,6 @@ static struct {
 	struct ev_io	   x_sigio;
 	struct exec_proc  *x_live;	/* every process not yet released */
 	struct exec_proc  *x_free;
-	char		 **x_envp;	/* environ + FKW_* + NULL, rebuilt per spawn */
-	size_t		   x_envcap;
 	int		   x_atexit;
 } ex = { .x_sigfd = -1 };
 
@@ -93,15 +90,13 @@ proc_get(void)
 		ex.x_free = p->ep_next;
 	else if ((p = calloc(1, sizeof(*p))) == NULL)
 		return NULL;
-	else
-		buf_init(&p->ep_env);
 	p->ep_job = NULL;
 	p->ep_pid = -1;
 	p->ep_pidfd = p->ep_in = p->ep_err = -1;
 	ev_io_init(&p->ep_pidio, -1, pidfd_readable, p);
 	ev_io_init(&p->ep_inio, -1, stdin_writable, p);
 	ev_io_init(&p->ep_errio, -1, stderr_readable, p);
-	p->ep_inoff = p->ep_tlen = p->ep_thead = 0;
+	p->ep_inoff = p->ep_tail.et_len = p->ep_tail.et_head = 0;
 	p->ep_code = p->ep_status = 0;
 	ev_timer_init(&p->ep_timer, NULL, p);
 	p->ep_next = ex.x_live;
@@ -144,121 +139,6 @@ proc_put(struct exec_proc *p)
 	ex.x_free = p;
 }
 
-/* ==== stderr tail and the FAIL message ==== */
-
-static void
-tail_add(struct exec_proc *p, const char *d, size_t n)
-{
-	if (n >= sizeof(p->ep_tail)) {
-		memcpy(p->ep_tail, d + n - sizeof(p->ep_tail), sizeof(p->ep_tail));
-		p->ep_thead = 0;
-		p->ep_tlen = sizeof(p->ep_tail);
-		return;
-	}
-	for (size_t k; n > 0; d += k, n -= k) {
-		k = sizeof(p->ep_tail) - p->ep_thead;
-		if (k > n)
-			k = n;
-		memcpy(p->ep_tail + p->ep_thead, d, k);
-		p->ep_thead = (p->ep_thead + k) % sizeof(p->ep_tail);
-		p->ep_tlen = p->ep_tlen + k > sizeof(p->ep_tail) ?
-		    sizeof(p->ep_tail) : p->ep_tlen + k;
-	}
-}
-
-/* Length of the valid UTF-8 sequence at s (at most n bytes), or 0 if invalid. */
-static size_t
-utf8_seq(const unsigned char *s, size_t n)
-{
-	size_t len;
-	unsigned char lo = 0x80, hi = 0xbf;
-
-	if (s[0] < 0x80)
-		return s[0] != 0;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		len = 2;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		len = 3;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		len = 4;
-	else
-		return 0;
-	/* Overlong forms, surrogates and code points past U+10FFFF. */
-	if (s[0] == 0xe0)
-		lo = 0xa0;
-	else if (s[0] == 0xed)
-		hi = 0x9f;
-	else if (s[0] == 0xf0)
-		lo = 0x90;
-	else if (s[0] == 0xf4)
-		hi = 0x8f;
-	if (n < len || s[1] < lo || s[1] > hi)
-		return 0;
-	for (size_t i = 2; i < len; i++)
-		if (s[i] < 0x80 || s[i] > 0xbf)
-			return 0;
-	return len;
-}
-
-/*
- * The stderr tail as a C string of valid UTF-8 (a FAIL message goes into
- * JSON): the ring in order, a character cut by the ring's start dropped,
- * invalid bytes and NULs as '?', trailing white space trimmed.
- */
-static size_t
-tail_text(const struct exec_proc *p, char *out)
-{
-	size_t start = (p->ep_thead + sizeof(p->ep_tail) - p->ep_tlen) % sizeof(p->ep_tail);
-	size_t n = 0, i = 0, k;
-	unsigned char *u = (unsigned char *)out;
-
-	for (size_t c = 0; c < p->ep_tlen; c++)
-		out[c] = p->ep_tail[(start + c) % sizeof(p->ep_tail)];
-	if (p->ep_tlen == sizeof(p->ep_tail))
-		while (i < 3 && i < p->ep_tlen && (u[i] & 0xc0) == 0x80)
-			i++;
-	while (i < p->ep_tlen) {
-		if ((k = utf8_seq(u + i, p->ep_tlen - i)) == 0) {
-			out[n++] = '?';
-			i++;
-			continue;
-		}
-		memmove(out + n, out + i, k);
-		n += k;
-		i += k;
-	}
-	while (n > 0 && (out[n - 1] == '\n' || out[n - 1] == '\r' ||
-	    out[n - 1] == ' ' || out[n - 1] == '\t'))
-		n--;
-	out[n] = '\0';
-	return n;
-}
-
-/* "exit status 3: <tail>" or "killed by signal SIGSEGV: <tail>", at most EXEC_MSG_MAX bytes. */
-static void
-proc_message(const struct exec_proc *p, char *out, size_t outlen)
-{
-	char tail[EXEC_MSG_MAX + 1];
-	size_t tn = tail_text(p, tail), room;
-	const char *t = tail;
-	int k;
-
-	if (p->ep_code == CLD_EXITED)
-		k = snprintf(out, outlen, "exit status %d", p->ep_status);
-	else
-		k = snprintf(out, outlen, "killed by signal SIG%s%s", sig_name(p->ep_status),
-		    p->ep_code == CLD_DUMPED ? " (core dumped)" : "");
-	if (tn == 0 || k < 0 || (size_t)k + 3 >= outlen)
-		return;
-	room = outlen - (size_t)k - 3;
-	if (tn > room) {
-		t += tn - room;
-		while (((unsigned char)*t & 0xc0) == 0x80)
-			t++;
-	}
-	memcpy(out + k, ": ", 2);
-	memcpy(out + k + 2, t, strlen(t) + 1);
-}
 
 /* ==== Pipes ==== */
 
@@ -326,7 +206,7 @@ stderr_readable(struct ev_loop *loop, struct ev_io *io, uint32_t events)
 	FKW_UNUSED(events);
 	for (int i = 0; i < EXEC_READ_ROUNDS; i++) {
 		if ((n = read(p->ep_err, b, sizeof(b))) > 0) {
-			tail_add(p, b, (size_t)n);
+			wrk_exec_tail_add(&p->ep_tail, b, (size_t)n);
 			continue;
 		}
 		if (n == -1 && errno == EINTR)
@@ -340,6 +220,7 @@ stderr_readable(struct ev_loop *loop, struct ev_io *io, uint32_t events)
 	}
 }
 
+
 /* ==== Completion, reaping, cancel ==== */
 
 /* Ends the job with the process's result and releases the record. */
@@ -351,7 +232,7 @@ proc_complete(struct exec_proc *p)
 	int ok = p->ep_code == CLD_EXITED && p->ep_status == 0;
 
 	if (!ok)
-		proc_message(p, msg, sizeof(msg));
+		wrk_exec_tail_message(&p->ep_tail, p->ep_code, p->ep_status, msg, sizeof(msg));
 	proc_put(p);
 	if (j == NULL)
 		return;
@@ -500,135 +381,8 @@ exec_cancel(struct wrk_job *j)
 		kill(-p->ep_pid, SIGKILL);
 }
 
-/* ==== Spawning ==== */
 
-/* Keeps our pipe ends off 0-2, where the spawn's dup2 onto themselves would keep CLOEXEC. */
-static int
-fd_high(int fd)
-{
-	int nfd;
-
-	if (fd > 2)
-		return fd;
-	nfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
-	close(fd);
-	return nfd;
-}
-
-static int
-pipe_high(int fds[2])
-{
-	if (pipe2(fds, O_CLOEXEC) == -1)
-		return -1;
-	fds[0] = fd_high(fds[0]);
-	fds[1] = fd_high(fds[1]);
-	if (fds[0] != -1 && fds[1] != -1)
-		return 0;
-	if (fds[0] != -1)
-		close(fds[0]);
-	if (fds[1] != -1)
-		close(fds[1]);
-	return -1;
-}
-
-static int
-env_skip(const char *e)
-{
-	return strncmp(e, "FKW_JID=", 8) == 0 || strncmp(e, "FKW_JOBTYPE=", 12) == 0 ||
-	    strncmp(e, "FKW_QUEUE=", 10) == 0;
-}
-
-/* The environment for the command: ours with FKW_JID, FKW_JOBTYPE, FKW_QUEUE. */
-static char **
-env_build(struct exec_proc *p, const struct wrk_job *j)
-{
-	json_t *q = j->jb_json != NULL ? json_object_get(j->jb_json, "queue") : NULL;
-	const char *queue = json_is_string(q) ? json_string_value(q) : "";
-	size_t n = 0, k = 0, off[3];
-	struct buf *b = &p->ep_env;
-
-	while (environ != NULL && environ[n] != NULL)
-		n++;
-	if (n + 4 > ex.x_envcap) {
-		char **e = realloc(ex.x_envp, (n + 4) * sizeof(*e));
-		if (e == NULL)
-			return NULL;
-		ex.x_envp = e;
-		ex.x_envcap = n + 4;
-	}
-	buf_reset(b);
-	off[0] = b->b_len;
-	if (buf_printf(b, "FKW_JID=%s", j->jb_jid != NULL ? j->jb_jid : "") == -1 ||
-	    buf_append(b, "", 1) == -1)
-		return NULL;
-	off[1] = b->b_len;
-	if (buf_printf(b, "FKW_JOBTYPE=%s", j->jb_jobtype != NULL ? j->jb_jobtype : "") == -1 ||
-	    buf_append(b, "", 1) == -1)
-		return NULL;
-	off[2] = b->b_len;
-	if (buf_printf(b, "FKW_QUEUE=%s", queue) == -1 || buf_append(b, "", 1) == -1)
-		return NULL;
-	for (size_t i = 0; i < n; i++)
-		if (!env_skip(environ[i]))
-			ex.x_envp[k++] = environ[i];
-	for (size_t i = 0; i < 3; i++)
-		ex.x_envp[k++] = b->b_data + off[i];
-	ex.x_envp[k] = NULL;
-	return ex.x_envp;
-}
-
-/*
- * The command's stdio: stdin and stderr from our pipes, stdout to
- * /dev/null. Its own process group (so a timeout can end what it started),
- * an empty signal mask and default dispositions (the worker blocks and
- * ignores signals that a command must see).
- */
-static int
-spawn_setup(posix_spawn_file_actions_t *fa, posix_spawnattr_t *at, int in, int er)
-{
-	sigset_t none, all;
-
-	sigemptyset(&none);
-	sigfillset(&all);
-	if (posix_spawn_file_actions_init(fa) != 0)
-		return ENOMEM;
-	if (posix_spawnattr_init(at) != 0) {
-		posix_spawn_file_actions_destroy(fa);
-		return ENOMEM;
-	}
-	if (posix_spawn_file_actions_adddup2(fa, in, 0) != 0 ||
-	    posix_spawn_file_actions_addopen(fa, 1, "/dev/null", O_WRONLY, 0) != 0 ||
-	    posix_spawn_file_actions_adddup2(fa, er, 2) != 0 ||
-	    posix_spawnattr_setflags(at, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
-	    POSIX_SPAWN_SETSIGDEF) != 0 ||
-	    posix_spawnattr_setpgroup(at, 0) != 0 ||
-	    posix_spawnattr_setsigmask(at, &none) != 0 ||
-	    posix_spawnattr_setsigdefault(at, &all) != 0) {
-		posix_spawn_file_actions_destroy(fa);
-		posix_spawnattr_destroy(at);
-		return ENOMEM;
-	}
-	return 0;
-}
-
-static int
-spawn_cmd(struct exec_proc *p, const struct wrk_job *j, int in, int er)
-{
-	char *const *argv = j->jb_conf->h_argv;
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t at;
-	char **envp;
-	int rc;
-
-	if ((envp = env_build(p, j)) == NULL)
-		return ENOMEM;
-	if ((rc = spawn_setup(&fa, &at, in, er)) != 0)
-		return rc;
-	rc = posix_spawnp(&p->ep_pid, argv[0], &fa, &at, argv, envp);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&at);
-	return rc;
-}
+/* ==== Starting ==== */
 
 /* The pidfd, or -1 under the fallback; on failure the process is killed and reaped. */
 static int
@@ -650,35 +404,19 @@ watch_pid(struct exec_proc *p)
 	return -1;
 }
 
-/* Starts the command; -1 with msg set (and nothing left open) on failure. */
+/* Starts the command and puts it on the loop; -1 with msg set on failure. */
 static int
 proc_spawn(struct exec_proc *p, const struct wrk_job *j, char *msg, size_t msglen)
 {
-	const char *cmd = j->jb_conf->h_argv[0];
-	int in[2], er[2], rc;
+	int fds[2];
 
-	if (pipe_high(in) == -1) {
-		snprintf(msg, msglen, "cannot start %s: pipe: %s", cmd, strerror(errno));
+	if ((p->ep_pid = wrk_exec_spawn(j, fds, msg, msglen)) == -1)
 		return -1;
-	}
-	if (pipe_high(er) == -1) {
-		snprintf(msg, msglen, "cannot start %s: pipe: %s", cmd, strerror(errno));
-		close(in[0]);
-		close(in[1]);
-		return -1;
-	}
-	rc = spawn_cmd(p, j, in[0], er[1]);
-	close(in[0]);
-	close(er[1]);
-	p->ep_in = in[1];
-	p->ep_err = er[0];
-	if (rc != 0) {
-		snprintf(msg, msglen, "cannot run %s: %s", cmd, strerror(rc));
-		return -1;
-	}
+	p->ep_in = fds[0];
+	p->ep_err = fds[1];
 	if (watch_pid(p) == -1) {
-		snprintf(msg, msglen, "cannot watch %s (pid %d): %s", cmd, (int)p->ep_pid,
-		    strerror(errno));
+		snprintf(msg, msglen, "cannot watch %s (pid %d): %s", j->jb_conf->h_argv[0],
+		    (int)p->ep_pid, strerror(errno));
 		return -1;
 	}
 	fcntl(p->ep_in, F_SETFL, O_NONBLOCK);
