@@ -40,6 +40,7 @@ WORKER_SRC := $(wildcard worker/*.c)
 SUP_SRC    := $(filter-out supervisor/main.c supervisor/fkworkerctl.c, $(wildcard supervisor/*.c))
 BROKER_SRC := $(filter-out tests/broker/main.c, $(wildcard tests/broker/*.c))
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
+UNITLIB_SRC := $(wildcard tests/unit/unit_*.c)
 FUZZ_SRC   := $(wildcard tests/fuzz/fuzz_*.c)
 
 obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
@@ -48,6 +49,7 @@ LIBCOMMON := $(B)/libcommon.a
 LIBWORKER := $(B)/libworker.a
 LIBSUP    := $(B)/libsup.a
 LIBBROKER := $(B)/libbroker.a
+LIBUNIT   := $(B)/libunit.a
 UNIT_BIN  := $(patsubst tests/unit/%.c,$(B)/unit/%,$(UNIT_SRC))
 PLUGINS   := $(patsubst worker/examples/%.c,$(B)/plugins/%.so,$(wildcard worker/examples/*.c))
 
@@ -101,7 +103,12 @@ $(B)/plugins/%.so: worker/examples/%.c worker/fkworker.h
 	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) $(WERROR) $(CFLAGS) $(OPT) -Iworker -fPIC -shared \
 		$(if $(SANITIZE),-fsanitize=$(SANITIZE)) -o $@ $<
 
-$(B)/unit/%: tests/unit/%.c $(LIBSUP) $(LIBWORKER) $(LIBBROKER) $(LIBCOMMON)
+# Each unit test is one tests/unit/test_*.c; the helpers they share
+# (tests/unit/unit_*.c) are an archive linked before the others.
+$(LIBUNIT): $(call obj,$(UNITLIB_SRC))
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+$(B)/unit/%: tests/unit/%.c $(LIBUNIT) $(LIBSUP) $(LIBWORKER) $(LIBBROKER) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Itests/broker $(EXPORTS) -o $@ $(filter %.c %.a,$^) $(ALL_LDFLAGS) \
 		$(CHECK_LIBS) $(LIBS)

@@ -10,6 +10,8 @@
 set -eu
 B=$(cd "${1:-build}" && pwd)
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+# fkbroker_start, wait_for_pid, stop_pid (TERM, wait, then KILL; never by name).
+. "$ROOT/scripts/lib-proc.sh"
 N=${DEMO_JOBS:-100000}
 D=$(mktemp -d /tmp/fkworker-demo.XXXXXX)
 BROKER_PID=""
@@ -19,31 +21,15 @@ CHILDREN=""
 step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 die() { printf 'demo: %s\n' "$*" >&2; exit 1; }
 
-# stop PID SECONDS: TERM, wait, then KILL; never by name.
-stop() {
-	[ -n "$1" ] || return 0
-	kill -TERM "$1" 2>/dev/null || return 0
-	i=0
-	while kill -0 "$1" 2>/dev/null && [ $i -lt $(($2 * 10)) ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	if kill -0 "$1" 2>/dev/null; then
-		echo "demo: pid $1 did not stop in $2 s; killing it" >&2
-		kill -KILL "$1" 2>/dev/null || true
-	fi
-	wait "$1" 2>/dev/null || true
-}
-
 cleanup() {
 	rc=$?
 	trap - EXIT INT TERM
-	stop "$FKW_PID" 40
+	stop_pid "$FKW_PID" 40 demo
 	# The children die with the master; make sure of it.
 	for p in $CHILDREN; do
 		kill -0 "$p" 2>/dev/null && kill -KILL "$p" 2>/dev/null
 	done
-	stop "$BROKER_PID" 10
+	stop_pid "$BROKER_PID" 10 demo
 	if [ $rc -ne 0 ]; then
 		for f in "$D/fkworker.log" "$D/broker.log"; do
 			[ -s "$f" ] && { echo "---- last lines of $(basename "$f")"; tail -n 20 "$f"; }
@@ -62,16 +48,8 @@ done
 step "Starting fkbroker, a small Faktory-compatible test server, on 127.0.0.1"
 # Like Faktory, fkbroker accepts 2000 connections by default: the default
 # configuration (2000 slots, worker.connections "auto") opens 32 per child.
-"$B/fkbroker" -b 127.0.0.1:0 --port-file "$D/broker.port" >"$D/broker.log" 2>&1 &
-BROKER_PID=$!
-i=0
-until [ -s "$D/broker.port" ]; do
-	kill -0 "$BROKER_PID" 2>/dev/null || die "fkbroker exited (see above)"
-	[ $i -lt 100 ] || die "fkbroker did not start within 10 s"
-	sleep 0.1
-	i=$((i + 1))
-done
-URL="tcp://127.0.0.1:$(cat "$D/broker.port")"
+fkbroker_start "$D" || die "fkbroker exited or did not start within 10 s (see its log below)"
+URL=$BROKER_URL
 echo "fkbroker (pid $BROKER_PID) listens at $URL"
 echo "note: a real open-source Faktory server accepts 2000 connections in all; fkworker"
 echo "      opens worker.connections of them (\"auto\": 32 per child, a quarter of"
@@ -87,13 +65,11 @@ SOCK="$D/control.sock"
 # FAKTORY_URL wins over the file, as for operators; the sed above keeps the copy honest.
 FAKTORY_URL="$URL" "$B/fkworker" -c "$D/fkworker.conf" >"$D/fkworker.log" 2>&1 &
 FKW_PID=$!
-i=0
-until "$B/fkworkerctl" -s "$SOCK" status --json 2>/dev/null | grep -q '"state": "running"'; do
-	kill -0 "$FKW_PID" 2>/dev/null || die "fkworker exited (see its log below)"
-	[ $i -lt 300 ] || die "fkworker was not ready within 30 s"
-	sleep 0.1
-	i=$((i + 1))
-done
+running() { "$B/fkworkerctl" -s "$SOCK" status --json 2>/dev/null | grep -q '"state": "running"'; }
+rc=0
+wait_for_pid "$FKW_PID" 30 running || rc=$?
+[ $rc -ne 2 ] || die "fkworker exited (see its log below)"
+[ $rc -eq 0 ] || die "fkworker was not ready within 30 s"
 CHILDREN=$("$B/fkworkerctl" -s "$SOCK" status --json | sed -n 's/^ *"pid": \([0-9]*\),*$/\1/p')
 echo "fkworker (pid $FKW_PID) is ready: control socket $SOCK"
 
@@ -104,9 +80,9 @@ step "fkworkerctl status"
 "$B/fkworkerctl" -s "$SOCK" status
 
 step "Stopping fkworker (SIGTERM: children finish their jobs) and fkbroker"
-stop "$FKW_PID" 40
+stop_pid "$FKW_PID" 40 demo
 FKW_PID=""
-stop "$BROKER_PID" 10
+stop_pid "$BROKER_PID" 10 demo
 BROKER_PID=""
 left=""
 for p in $CHILDREN; do

@@ -20,14 +20,13 @@ N=${BENCH_JOBS:-200000}
 C=${BENCH_CONCURRENCY:-2000}
 CPUS=${BENCH_CPUS:-2}
 SERVICE=${BENCH_SERVICE_US:-150}
+# fkbroker_start, stop_pids (TERM, wait, then KILL; never by name).
+. "$ROOT/scripts/lib-proc.sh"
 T=$(mktemp -d /tmp/fkw-bench.XXXXXX)
 PIDS=""
 cleanup() {
-	for p in $PIDS; do kill -TERM "$p" 2>/dev/null || true; done
-	for p in $PIDS; do
-		for _ in $(seq 1 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-		kill -KILL "$p" 2>/dev/null || true
-	done
+	# shellcheck disable=SC2086 # a list of pids
+	stop_pids 5 $PIDS
 	rm -rf "$T"
 }
 trap cleanup EXIT INT TERM
@@ -46,18 +45,17 @@ family() { echo "$1 $(ps -o pid= --ppid "$1" | tr '\n' ' ')"; }
 
 # fresh_broker [ARGS...]: a new fkbroker for each worker measured, so none pays for the
 # audit records the previous runs left in the broker's memory.
-BPID=""
+BROKER_PID=""
 fresh_broker() {
-	if [ -n "$BPID" ]; then
-		kill -TERM "$BPID" 2>/dev/null || true
-		wait "$BPID" 2>/dev/null || true
+	if [ -n "$BROKER_PID" ]; then
+		kill -TERM "$BROKER_PID" 2>/dev/null || true
+		wait "$BROKER_PID" 2>/dev/null || true
 	fi
-	rm -f "$T/port"
-	"$B/fkbroker" -b 127.0.0.1:0 --port-file "$T/port" --max-conns 10000 "$@" \
-	    >"$T/broker.log" 2>&1 &
-	BPID=$!; PIDS="$PIDS $BPID"
-	for _ in $(seq 1 100); do [ -s "$T/port" ] && break; sleep 0.05; done
-	URL="tcp://127.0.0.1:$(cat "$T/port")"
+	local ok=1
+	fkbroker_start "$T" --max-conns 10000 "$@" || ok=0
+	PIDS="$PIDS $BROKER_PID"
+	[ $ok = 1 ] || { cat "$T/broker.log"; echo "bench: fkbroker did not start" >&2; exit 1; }
+	URL=$BROKER_URL
 }
 cli() { "$B/fkcli" -u "$URL" "$@"; }
 status() { "$B/fkworkerctl" -s "$T/ctl.sock" status --json; }

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: MIT
-# Helpers for the reliability drills (t-drill-*.sh): sourced after lib.sh,
-# lib-wrk.sh and lib-sup.sh, never run.
+# Helpers for the reliability drills (t-drill-*.sh): sourced, never run. A
+# drill sources this file only: it sources lib.sh, the tests' library.
 #
 # A drill pushes a known set of jids (PREFIX-00000001 .. PREFIX-N, as fkcli
 # push names them), causes one kind of fault, and at the end asks fkbroker
@@ -13,6 +13,8 @@
 # sanitizer build; FKW_WRAP="valgrind ..." (tests/valgrind/run.sh) runs
 # fkworker under that command. Both are slower, so drills size their job
 # counts and time limits with drill_pick.
+
+. "$(dirname "$0")/lib.sh"
 
 # DRILL_KEEP=DIR: copy the test's directory (logs, XJOB records) there on exit.
 drill_on_exit() {
@@ -67,6 +69,16 @@ drill_start_fkworker() {
 	${FKW_WRAP:-} "$B/fkworker" -c "$c" "$@" >>"$T/fkworker.log" 2>&1 &
 	FKW_PID=$!
 	track $FKW_PID
+}
+
+# drill_up [FKBROKER ARGS...]: start_broker, $T/f.conf from sup_conf (tuned as
+# there: CPUS=2 CONCURRENCY=$CONC drill_up ...) and fkworker on it
+# (drill_start_fkworker), ready within drill_secs 20.
+drill_up() {
+	start_broker "$@"
+	sup_conf "$T/f.conf"
+	drill_start_fkworker "$T/f.conf"
+	wait_ready "$(drill_secs 20)"
 }
 
 # drill_stop_fkworker [SECONDS]: TERM the master and require exit 0 in time.

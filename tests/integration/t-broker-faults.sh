@@ -47,7 +47,7 @@ cli XFAULT drop_after 1 >/dev/null
 for j in dropack-00000001 dropack-00000002; do
 	expect_eq "ACK cut" "$(cli -w dropper "ACK {\"jid\":\"$j\"}" || true)" "(eof)"
 done
-acked=$(( $(xjob_field dropack-00000001 acked) + $(xjob_field dropack-00000002 acked) ))
+acked=$(( $(job_field dropack-00000001 acked) + $(job_field dropack-00000002 acked) ))
 expect_eq "one of the two ACKs ran" "$acked" 1
 expect_eq "XSTATS cut_ran" "$(cli XSTATS | jq -c .cut_ran)" '{"ACK":1,"INFO":1}'
 expect_eq "XSTATS cut_unrun" "$(cli XSTATS | jq -c .cut_unrun)" '{"ACK":1,"INFO":1}'

@@ -18,7 +18,7 @@ for i in $(seq 1 200); do
 	exec 9<&- 9>&-
 done
 kill -0 "$BROKER_PID" || fail "fkbroker died"
-expect_eq "still answering" "$(stats_field pushed)" 0
+expect_eq "still answering" "$(stat_field pushed)" 0
 
 # The real server panics on these (08b); fkbroker answers and stays usable.
 out=$(cli -r ACK PUSH FAIL BEAT PUSHB QUEUE 'QUEUE PAUSE' XSTATS | head -n 7 | sort | uniq -c | tr -s ' ')
@@ -42,5 +42,5 @@ sleep 0.3
 kill -0 "$BROKER_PID" || fail "fkbroker died"
 cli push -n 10 --prefix after >/dev/null
 expect_eq "works after all that" "$(cli FETCH default | jq -r .jid)" after-00000001
-expect_eq "garbage connections closed" "$(stats_field connections)" 1
+expect_eq "garbage connections closed" "$(stat_field connections)" 1
 echo "# 200 random-byte connections, bare verbs, NUL, deep nesting, 1 MB unfinished line: still serving"

@@ -10,13 +10,13 @@ start_broker --retry-delay-ms 5000
 cli push -n 1 --queue x --prefix exp --reserve-for 60 >/dev/null
 cli FETCH x >/dev/null
 cli XTIME 59 >/dev/null
-expect_eq "reserved at 59 s" "$(xjob_field exp-00000001 state)" working
+expect_eq "reserved at 59 s" "$(job_field exp-00000001 state)" working
 cli XTIME 2 >/dev/null
-expect_eq "expired at 61 s" "$(xjob_field exp-00000001 state)" retry
-expect_eq "errtype" "$(xjob_field exp-00000001 errtype)" ReservationExpired
+expect_eq "expired at 61 s" "$(job_field exp-00000001 state)" retry
+expect_eq "errtype" "$(job_field exp-00000001 errtype)" ReservationExpired
 expect_eq "late ACK" "$(cli ACK '{"jid":"exp-00000001"}')" OK
-expect_eq "late ACK changes nothing" "$(xjob_field exp-00000001 state)" retry
-expect_eq "counted as a no-op ACK" "$(xjob_field exp-00000001 ack_noop)" 1
+expect_eq "late ACK changes nothing" "$(job_field exp-00000001 state)" retry
+expect_eq "counted as a no-op ACK" "$(job_field exp-00000001 ack_noop)" 1
 expect_eq "late FAIL" "$(cli 'FAIL {"jid":"exp-00000001","errtype":"x"}' || true)" "-ERR Job not found exp-00000001"
 cli XTIME 6 >/dev/null
 job=$(cli FETCH x)
@@ -24,7 +24,7 @@ expect_eq "back with the expiry failure" "$(echo "$job" | jq -c '[.failure.errty
 	'["ReservationExpired","Faktory job reservation expired",0,60]'
 echo "$job" | jq -e '.failure | has("backtrace") | not' >/dev/null || fail "expiry has a backtrace: $job"
 cli ACK '{"jid":"exp-00000001"}' >/dev/null
-expect_eq "acked once in the end" "$(xjob_field exp-00000001 acked)" 1
+expect_eq "acked once in the end" "$(job_field exp-00000001 acked)" 1
 
 # reserve_for below 60 is raised to 60; none means 1800.
 cli push -n 1 --queue x --prefix short --reserve-for 30 >/dev/null
@@ -32,18 +32,18 @@ cli push -n 1 --queue y --prefix deflt >/dev/null
 cli FETCH x >/dev/null
 cli FETCH y >/dev/null
 cli XTIME 31 >/dev/null
-expect_eq "reserve_for 30 still reserved at 31 s" "$(xjob_field short-00000001 state)" working
+expect_eq "reserve_for 30 still reserved at 31 s" "$(job_field short-00000001 state)" working
 cli XTIME 30 >/dev/null
-expect_eq "reserve_for 30 expired at 61 s" "$(xjob_field short-00000001 state)" retry
+expect_eq "reserve_for 30 expired at 61 s" "$(job_field short-00000001 state)" retry
 cli XTIME 1700 >/dev/null
-expect_eq "default reservation at 1761 s" "$(xjob_field deflt-00000001 state)" working
+expect_eq "default reservation at 1761 s" "$(job_field deflt-00000001 state)" working
 cli XTIME 60 >/dev/null
-expect_eq "default reservation at 1821 s" "$(xjob_field deflt-00000001 state)" retry
+expect_eq "default reservation at 1821 s" "$(job_field deflt-00000001 state)" retry
 
 # A job scheduled an hour ahead is not fetchable until the clock gets there.
 at=$(date -u -d '+1 hour' +%Y-%m-%dT%H:%M:%SZ)
 expect_eq "scheduled PUSH" "$(cli "PUSH {\"jid\":\"sched-0000001\",\"jobtype\":\"T\",\"args\":[],\"queue\":\"s\",\"at\":\"$at\"}")" OK
-expect_eq "state" "$(xjob_field sched-0000001 state)" scheduled
+expect_eq "state" "$(job_field sched-0000001 state)" scheduled
 expect_eq "INFO scheduled" "$(cli INFO | jq .faktory.sets.scheduled)" 1
 cli XTIME 3601 >/dev/null
 expect_eq "due: fetched" "$(cli FETCH s | jq -r '.jid + " " + .at')" "sched-0000001 $at"

@@ -32,22 +32,22 @@ echo "$job" | grep -q '^{"retry":2,"failure":{"failed_at":' || fail "key order: 
 fail_job r-00000001 Boom2 second
 expect_eq "second retry" "$(cli FETCH rq | jq .failure.retry_count)" 1
 fail_job r-00000001 Boom3 third
-expect_eq "out of retries: dead" "$(xjob_field r-00000001 state)" dead
-expect_eq "dead set" "$(stats_field dead)" 1
-expect_eq "FAILs counted" "$(xjob_field r-00000001 failed)" 3
-expect_eq "last errtype" "$(xjob_field r-00000001 errtype)" Boom3
+expect_eq "out of retries: dead" "$(job_field r-00000001 state)" dead
+expect_eq "dead set" "$(stat_field dead)" 1
+expect_eq "FAILs counted" "$(job_field r-00000001 failed)" 3
+expect_eq "last errtype" "$(job_field r-00000001 errtype)" Boom3
 expect_eq "not back in the queue" "$(cli FETCH rq)" "(nil)"
 
 # retry 0: dropped after the FAIL; retry -1: straight to the dead set.
 cli push -n 1 --queue r0 --prefix zero --retry 0 >/dev/null
 cli FETCH r0 >/dev/null
 fail_job zero-00000001 E m
-expect_eq "retry 0 job" "$(xjob_field zero-00000001 state)" done
+expect_eq "retry 0 job" "$(job_field zero-00000001 state)" done
 cli push -n 1 --queue rm --prefix minus --retry -1 >/dev/null
 cli FETCH rm >/dev/null
 fail_job minus-00000001 E m
-expect_eq "retry -1 job" "$(xjob_field minus-00000001 state)" dead
-expect_eq "dead set" "$(stats_field dead)" 2
+expect_eq "retry -1 job" "$(job_field minus-00000001 state)" dead
+expect_eq "dead set" "$(stat_field dead)" 2
 expect_eq "fail_errtypes" "$(cli XSTATS | jq -c '.fail_errtypes | [.Boom, .Boom2, .Boom3, .E]')" '[1,1,1,2]'
 
 # An empty errtype and message become "unknown", as the server cleanses them.
@@ -62,8 +62,8 @@ job=$(cli FETCH rq)
 expect_eq "requeued dead job" "$(echo "$job" | jq -c '[.jid, .failure.retry_count, .failure.remaining]')" '["r-00000001",2,0]'
 cli ACK '{"jid":"r-00000001"}' >/dev/null
 cli ACK '{"jid":"unk-00000001"}' >/dev/null
-expect_eq "audit: done" "$(audit_field done)" 4
-expect_eq "audit: failed jids" "$(audit_field failed)" 4
-expect_eq "audit: delivered more than once" "$(audit_field delivered_multi)" 2
-expect_eq "audit: pending" "$(audit_field pending)" 0
+expect_eq "audit: done" "$(audit done)" 4
+expect_eq "audit: failed jids" "$(audit failed)" 4
+expect_eq "audit: delivered more than once" "$(audit delivered_multi)" 2
+expect_eq "audit: pending" "$(audit pending)" 0
 echo "# FAIL -> retry after ${back}s -> dead after 3 failures; retry 0 dropped, -1 dead; requeue"

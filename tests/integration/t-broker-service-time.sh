@@ -80,14 +80,14 @@ for delays in "" "--latency-us 20000" "--service-us 20000" "--latency-us 5000 --
 	cli push -n 2 --batch 1 --prefix pipe >/dev/null
 	cli -w st-one INFO 'FETCH default' 'ACK {"jid":"pipe-00000001"}' 'FETCH nothing' \
 		'BEAT {"wid":"st-one"}' >/dev/null
-	expect_eq "[$delays] one at a time" "$(stats_field pipelined)" 0
+	expect_eq "[$delays] one at a time" "$(stat_field pipelined)" 0
 	# ACK and FETCH in one write, as a pipelining worker does: the FETCH counts.
 	cli -P -w st-pair 'FETCH default' >/dev/null
 	cli -P -w st-pair 'ACK {"jid":"pipe-00000002"}' 'FETCH nothing' >/dev/null
-	expect_eq "[$delays] ACK+FETCH in one write" "$(stats_field pipelined)" 1
+	expect_eq "[$delays] ACK+FETCH in one write" "$(stat_field pipelined)" 1
 	# Producers are not counted.
 	cli -P INFO INFO INFO >/dev/null
-	expect_eq "[$delays] producer" "$(stats_field pipelined)" 1
+	expect_eq "[$delays] producer" "$(stat_field pipelined)" 1
 done
 # A FETCH sent while an earlier FETCH still waits counts.
 exec 8<>"/dev/tcp/127.0.0.1/$BROKER_PORT"
@@ -98,6 +98,6 @@ sleep 0.1
 printf 'FETCH nothing\r\n' >&8
 for _ in 1 2; do read -r -t 5 _l <&8 || fail "blocked FETCHes: no reply"; done
 exec 8<&- 8>&-
-expect_eq "FETCH behind a waiting FETCH" "$(stats_field pipelined)" 2
+expect_eq "FETCH behind a waiting FETCH" "$(stat_field pipelined)" 2
 echo "# 20 commands: one connection ${serial}s, 20 connections ${parallel}s ($(ratio "$serial" "$parallel")x);" \
 	"blocked FETCH + INFO ${blocked}s; service + latency ${both}s; pipelined exact"

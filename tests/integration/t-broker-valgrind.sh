@@ -5,8 +5,6 @@
 # garbage input, garbled and cut deliveries, FETCHes outliving their client,
 # connections left open at the end): no errors, no leaks after TERM.
 . "$(dirname "$0")/lib.sh"
-# Cannot run here: one line for run.sh, exit 77 (counted as skipped, a failure with FKW_NO_SKIP=1).
-skip() { echo "skipped: $*"; exit 77; }
 command -v valgrind >/dev/null || skip "no valgrind"
 if nm "$B/fkbroker" 2>/dev/null | grep -q __asan_init; then
 	skip "sanitizer build (valgrind cannot run it)"
@@ -57,7 +55,6 @@ cli 'PUSH {"jid":"orphan-0001","jobtype":"T","args":[],"queue":"vq"}' >/dev/null
 cli XFAULT drop_after 1 >/dev/null
 for _ in 1 2; do cli -w cut 'FETCH default' >/dev/null 2>&1 || true; done
 cli XFAULT drop_after 0 >/dev/null
-only_me() { [ "$(stats_field connections)" = 1 ]; }
 wait_for 10 only_me || fail "connections left open"
 lost=$(cli XAUDIT | jq -r '"\(.lost_garbled) \(.lost_cut) \(.lost_orphaned)"')
 cli XSTATS 'XJOB orphan-0001' 'ACK {"jid":"orphan-0001"}' >/dev/null

@@ -18,8 +18,6 @@ lost() { cli XJOB "$1" | jq -r '"\(.lost_garbled) \(.lost_cut) \(.lost_orphaned)
 totals() {
 	cli XAUDIT | jq -r '"\(.lost_garbled) \(.lost_cut) \(.lost_orphaned) \(.lost_unread) \(.stranded) \(.reserved)"'
 }
-# only_me: no connection left but the one asking.
-only_me() { [ "$(stats_field connections)" = 1 ]; }
 push_to() { cli push -n "$2" --batch 1 --queue "$1" --prefix "$1" >/dev/null; }
 
 # Unread: the client gets the job, reads it, closes without ACK.
@@ -29,11 +27,11 @@ echo "$out" | grep -q '"jid":"wlu-00000001"' || fail "unread: no job: $out"
 wait_for 5 only_me || fail "unread: the connection did not close"
 expect_eq "unread: XJOB" "$(lost wlu-00000001)" "0 0 0 1"
 expect_eq "unread: totals" "$(totals)" "0 0 0 1 1 1"
-expect_eq "unread: XSTATS stranded" "$(stats_field stranded)" 1
+expect_eq "unread: XSTATS stranded" "$(stat_field stranded)" 1
 # An ACK on another connection ends the stranded reservation.
 expect_eq "ACK elsewhere" "$(cli 'ACK {"jid":"wlu-00000001"}')" OK
 expect_eq "after the ACK" "$(totals)" "0 0 0 1 0 0"
-expect_eq "after the ACK: XJOB acked" "$(xjob_field wlu-00000001 acked)" 1
+expect_eq "after the ACK: XJOB acked" "$(job_field wlu-00000001 acked)" 1
 
 # None: the client reads its job, then says END; the broker closes. A correct
 # worker knows it has that job, so no loss is counted, but it is stranded.
@@ -72,7 +70,7 @@ for w in a b; do
 done
 cli XFAULT drop_after 0 >/dev/null
 expect_eq "cut: XJOB of the job taken" "$(lost wlc-00000001)" "0 1 0 0"
-expect_eq "cut: the other job is still queued" "$(xjob_field wlc-00000002 state)" queued
+expect_eq "cut: the other job is still queued" "$(job_field wlc-00000002 state)" queued
 expect_eq "cut: XSTATS cut_ran" "$(cli XSTATS | jq -c .cut_ran)" '{"FETCH":1}'
 expect_eq "cut: XSTATS cut_unrun" "$(cli XSTATS | jq -c .cut_unrun)" '{"FETCH":1}'
 expect_eq "cut: totals" "$(totals)" "2 1 0 1 4 4"
@@ -114,7 +112,7 @@ expect_eq "after XFLUSHSTATS: XJOB" "$(lost wlo16-00000001)" "0 0 0 0"
 # Expiry ends stranded reservations too.
 cli XTIME 1801 >/dev/null
 expect_eq "after expiry: totals" "$(totals)" "0 0 0 0 0 0"
-expect_eq "after expiry: XSTATS stranded" "$(stats_field stranded)" 0
+expect_eq "after expiry: XSTATS stranded" "$(stat_field stranded)" 0
 
 # And FLUSH.
 push_to wlf 1

@@ -4,12 +4,7 @@
 # and oversized frames drop the client with a log line; the master keeps
 # serving.
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/lib-wrk.sh"
-. "$(dirname "$0")/lib-sup.sh"
-start_broker
-CPUS=1 CONCURRENCY=10 sup_conf "$T/f.conf"
-start_fkworker "$T/f.conf"
-wait_ready 20
+CPUS=1 CONCURRENCY=10 sup_up
 raw() { printf "$1" | timeout 5 socat -t 2 - "UNIX-CONNECT:$SOCK" 2>/dev/null || true; }
 # {"v":2,"cmd":"status"} in msgpack behind a 4-byte big-endian length
 raw '\000\000\000\017\202\241v\002\243cmd\246status' >"$T/out"

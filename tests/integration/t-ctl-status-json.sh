@@ -4,12 +4,7 @@
 # children's rows add up to the host totals, queue depths come from INFO.
 # The table shows the same struct.
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/lib-wrk.sh"
-. "$(dirname "$0")/lib-sup.sh"
-start_broker
-CPUS=2 CONCURRENCY=40 sup_conf "$T/f.conf"
-start_fkworker "$T/f.conf"
-wait_ready 20
+CPUS=2 CONCURRENCY=40 sup_up
 cli push -n 3000 --jobtype noop --prefix ok >/dev/null
 cli push -n 100 --jobtype fail --prefix bad --retry 0 >/dev/null
 cli wait-done --timeout 30 3100 >/dev/null || fail "jobs not done"

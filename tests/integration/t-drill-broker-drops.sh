@@ -9,19 +9,13 @@
 # broker's clock is moved past reserve_for so that those jobs come back, as
 # real Faktory does after 30 minutes. Only jobs whose delivery fkbroker itself
 # cut may come back that way (DRILL_LOSSES=cut); none may run twice.
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/lib-wrk.sh"
-. "$(dirname "$0")/lib-sup.sh"
 . "$(dirname "$0")/lib-drill.sh"
 DRILL_LOSSES=cut
 
 N=$(drill_pick 20000 6000 500)
 CONC=$(drill_pick 100 60 10)
 DROP=$(drill_pick 40 40 20)
-start_broker --retry-delay-ms 0 --reap-s 86400
-CPUS=2 CONCURRENCY=$CONC sup_conf "$T/f.conf"
-drill_start_fkworker "$T/f.conf"
-wait_ready "$(drill_secs 20)"
+CPUS=2 CONCURRENCY=$CONC drill_up --retry-delay-ms 0 --reap-s 86400
 # Faults from now on: the handshakes above were clean, every command after counts.
 cli "XFAULT drop_after $DROP" >/dev/null
 cli push -n "$N" --jobtype noop --prefix d --batch 1000 >/dev/null

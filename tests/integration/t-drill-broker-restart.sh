@@ -8,21 +8,15 @@
 # fkbroker keeps its jobs in memory, so A's unfinished jobs die with the first
 # broker (real Faktory keeps them in Redis); the drill reports A's fate as
 # seen before the kill and asserts only what the worker controls.
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/lib-wrk.sh"
-. "$(dirname "$0")/lib-sup.sh"
 . "$(dirname "$0")/lib-drill.sh"
 
 NA=$(drill_pick 20000 6000 400)
 NB=$(drill_pick 10000 4000 300)
 CONC=$(drill_pick 200 100 20)
 SLEEP_MS=$(drill_pick 20 20 100)
-start_broker --retry-delay-ms 0 --reap-s 86400
+CPUS=2 CONCURRENCY=$CONC drill_up --retry-delay-ms 0 --reap-s 86400
 port=$BROKER_PORT
 old=$BROKER_PID
-CPUS=2 CONCURRENCY=$CONC sup_conf "$T/f.conf"
-drill_start_fkworker "$T/f.conf"
-wait_ready "$(drill_secs 20)"
 wid=$(sfield .wid)
 CONNS=$(drill_conns_for "$T/f.conf") || fail "cannot read $T/f.conf back"
 expect_eq "connections at the first broker" "$(drill_broker_conns "$wid")" "$CONNS"

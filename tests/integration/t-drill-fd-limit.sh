@@ -11,9 +11,6 @@
 #    processed once.
 # 4. The largest concurrency the check accepts under 256 (192 slots a child):
 #    every slot really connects, and jobs flow (the estimate is not optimistic).
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/lib-wrk.sh"
-. "$(dirname "$0")/lib-sup.sh"
 . "$(dirname "$0")/lib-drill.sh"
 
 start_broker --max-conns 4000

@@ -6,9 +6,6 @@
 # of a FETCH reply loses that job's delivery: the job stays reserved at the
 # server with nobody working on it, and the broker's clock is moved past
 # reserve_for so that it comes back (real Faktory: after 30 minutes).
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/lib-wrk.sh"
-. "$(dirname "$0")/lib-sup.sh"
 . "$(dirname "$0")/lib-drill.sh"
 # Garbage in place of a reply loses it and every reply after it on that
 # connection; a connection closed on garbage leaves its FETCHes to run
@@ -18,10 +15,7 @@ DRILL_LOSSES="garbled orphaned"
 N=$(drill_pick 20000 6000 500)
 CONC=$(drill_pick 100 60 10)
 EVERY=$(drill_pick 97 97 23)
-start_broker --retry-delay-ms 0 --reap-s 86400
-CPUS=2 CONCURRENCY=$CONC sup_conf "$T/f.conf"
-drill_start_fkworker "$T/f.conf"
-wait_ready "$(drill_secs 20)"
+CPUS=2 CONCURRENCY=$CONC drill_up --retry-delay-ms 0 --reap-s 86400
 kids=$(child_pids | sort | tr '\n' ' ')
 cli "XFAULT garbage_every $EVERY" >/dev/null
 cli push -n "$N" --jobtype noop --prefix g --batch 1000 >/dev/null

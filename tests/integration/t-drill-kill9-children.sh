@@ -8,9 +8,6 @@
 # reserved at the server; the broker's clock is moved past reserve_for so
 # that they come back, as real Faktory does after 30 minutes.
 # Every job must end processed, and every duplicate must come from a kill.
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/lib-wrk.sh"
-. "$(dirname "$0")/lib-sup.sh"
 . "$(dirname "$0")/lib-drill.sh"
 # A killed child's deliveries: replies it never read (unread), never fully
 # received (cut), and FETCHes the server ran after its death (orphaned).
@@ -19,10 +16,7 @@ DRILL_LOSSES="cut orphaned unread"
 N=$(drill_pick 30000 20000 600)
 CONC=$(drill_pick 200 100 20)
 SLEEP_MS=$(drill_pick 50 50 200)
-start_broker --retry-delay-ms 0 --reap-s 86400
-CPUS=2 CONCURRENCY=$CONC sup_conf "$T/f.conf"
-drill_start_fkworker "$T/f.conf"
-wait_ready "$(drill_secs 20)"
+CPUS=2 CONCURRENCY=$CONC drill_up --retry-delay-ms 0 --reap-s 86400
 cli push -n "$N" --jobtype sleep --args "[$SLEEP_MS]" --prefix k --batch 1000 >/dev/null
 
 busy() { [ "$(stat_field working)" -ge $((CONC / 2)) ]; }

@@ -4,9 +4,6 @@
 # waits on one connection), and every job is processed exactly once.
 # The 2000 slots share 128 connections (16 per connection, the default), each
 # with FETCHes pipelined through the 1 ms delay; the test raises RLIMIT_NOFILE (root).
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/lib-wrk.sh"
-. "$(dirname "$0")/lib-sup.sh"
 . "$(dirname "$0")/lib-drill.sh"
 
 ulimit -n 8192 || fail "cannot raise RLIMIT_NOFILE to 8192"

@@ -13,19 +13,13 @@
 # FAILed with a clear errtype and message; the job without a jid skipped (it
 # stays reserved and returns when its reservation expires); no process may
 # crash or restart.
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/lib-wrk.sh"
-. "$(dirname "$0")/lib-sup.sh"
 . "$(dirname "$0")/lib-drill.sh"
 
 ROUNDS=$(drill_pick 4 4 2)
 NG=$(drill_pick 1000 500 40)
 HUGE=$(drill_pick 8388608 8388608 1048576)
 OVER=70000000
-start_broker --retry-delay-ms 0 --reap-s 86400
-CPUS=2 CONCURRENCY=$(drill_pick 40 20 6) sup_conf "$T/f.conf"
-drill_start_fkworker "$T/f.conf"
-wait_ready "$(drill_secs 20)"
+CPUS=2 CONCURRENCY=$(drill_pick 40 20 6) drill_up --retry-delay-ms 0 --reap-s 86400
 master=$FKW_PID
 kids=$(child_pids | sort | tr '\n' ' ')
 
@@ -92,12 +86,12 @@ for k in $(seq 1 "$ROUNDS"); do
 	drill_verify "good$k" "$NG"
 	expect_eq "good$k: delivered more than once" "$DV_DUPS" 0
 	expect_eq "good$k: ACKed" "$(jq -s '[.[] | select(.acked == 1 and .failed == 0)] | length' "$T/xjob-good$k.json")" "$NG"
-	expect_eq "unknown jobtype errtype" "$(jfield "unk$k-00000001" errtype)" NoHandler
-	jfield "unk$k-00000003" message | grep -q 'no handler for jobtype "nosuchtype"' ||
+	expect_eq "unknown jobtype errtype" "$(job_field "unk$k-00000001" errtype)" NoHandler
+	job_field "unk$k-00000003" message | grep -q 'no handler for jobtype "nosuchtype"' ||
 		fail "NoHandler message: $(cli "XJOB unk$k-00000003")"
-	expect_eq "bad args errtype" "$(jfield "badarg$k-00000002" errtype)" BadArgs
-	expect_eq "fail errtype" "$(jfield "fail$k-00000001" errtype)" Failed
-	expect_eq "fail message" "$(jfield "fail$k-00000001" message)" boom
+	expect_eq "bad args errtype" "$(job_field "badarg$k-00000002" errtype)" BadArgs
+	expect_eq "fail errtype" "$(job_field "fail$k-00000001" errtype)" Failed
+	expect_eq "fail message" "$(job_field "fail$k-00000001" message)" boom
 	for j in $(sed -n "${k}p" "$T/injected"); do
 		rec=$(cli "XJOB $j")
 		expect_eq "$j: errtype" "$(echo "$rec" | jq -r .errtype)" BadJob
@@ -114,7 +108,7 @@ for k in $(seq 1 "$ROUNDS"); do
 	*) fail "nul$k: $rec" ;;
 	esac
 done
-expect_eq "8 MiB job" "$(jfield huge-00000001 acked)" 1
+expect_eq "8 MiB job" "$(job_field huge-00000001 acked)" 1
 
 # The job without a jid: skipped and logged, still reserved (not lost).
 expect_log "job without a jid"
@@ -123,7 +117,7 @@ expect_eq "job without a jid: state" "$(echo "$nj" | jq -r .state)" working
 # The job beyond the bulk limit: the slot drops that reply and reconnects;
 # the job stays reserved (it can be neither read nor FAILed: finding).
 expect_log "bulk length in reply out of range"
-expect_eq "over-limit job: state" "$(jfield over-00000001 state)" working
+expect_eq "over-limit job: state" "$(job_field over-00000001 state)" working
 expect_eq "jobs at the server besides those two" "$(stat_field working)" 2
 bad=$(stat_field 'fail_errtypes | to_entries | map("\(.value) \(.key)") | join(", ")')
 
@@ -138,7 +132,7 @@ expect_eq "jobs the broker knows" "$(echo "$a" | jq .jobs)" "$pushed"
 # beyond the bulk limit).
 held=0
 for j in "$nojid" over-00000001; do
-	case $(jfield "$j" state) in done|dead) ;; *) held=$((held + 1)) ;; esac
+	case $(job_field "$j" state) in done|dead) ;; *) held=$((held + 1)) ;; esac
 done
 lost=$(( $(echo "$a" | jq .jobs) - processed - held ))
 [ "$lost" -eq 0 ] || fail "$lost jobs not done at the broker besides the $held held reserved: $(echo "$a" |

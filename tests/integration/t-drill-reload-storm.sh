@@ -6,18 +6,12 @@
 # that needs a restart). A valid one must roll every child; an invalid one
 # must be refused with its reason and change nothing. No job may be lost,
 # FAILed or run twice, and the master must stay the same process.
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/lib-wrk.sh"
-. "$(dirname "$0")/lib-sup.sh"
 . "$(dirname "$0")/lib-drill.sh"
 
 N=$(drill_pick 20000 10000 600)
 SLEEP_MS=$(drill_pick 100 100 200)
 read -r -a CONCS <<<"$(drill_pick "100 60 80 40" "60 40 50 30" "10 8 6 4")"
-start_broker --retry-delay-ms 0 --reap-s 86400
-CPUS=2 CONCURRENCY=${CONCS[0]} sup_conf "$T/f.conf"
-drill_start_fkworker "$T/f.conf"
-wait_ready "$(drill_secs 20)"
+CPUS=2 CONCURRENCY=${CONCS[0]} drill_up --retry-delay-ms 0 --reap-s 86400
 master=$FKW_PID
 cli push -n "$N" --jobtype sleep --args "[$SLEEP_MS]" --prefix r --batch 1000 >/dev/null
 

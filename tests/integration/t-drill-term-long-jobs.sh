@@ -6,9 +6,6 @@
 # the timeout ends, and a job whose FETCH reply arrives after TERM is FAILed
 # unstarted. fkworker is then started again (as after a deploy) and every job
 # must end processed; the only duplicates are the jobs FAILed at shutdown.
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/lib-wrk.sh"
-. "$(dirname "$0")/lib-sup.sh"
 . "$(dirname "$0")/lib-drill.sh"
 
 NL=$(drill_pick 40 40 6)
@@ -16,10 +13,7 @@ NS=$(drill_pick 12000 5000 300)
 LONG_MS=$(drill_pick 6000 6000 6000)
 ST=3
 CONC=$(drill_pick 100 100 20)
-start_broker --retry-delay-ms 0 --reap-s 86400
-CPUS=2 CONCURRENCY=$CONC SHUTDOWN_TIMEOUT=$ST sup_conf "$T/f.conf"
-drill_start_fkworker "$T/f.conf"
-wait_ready "$(drill_secs 20)"
+CPUS=2 CONCURRENCY=$CONC SHUTDOWN_TIMEOUT=$ST drill_up --retry-delay-ms 0 --reap-s 86400
 cli push -n "$NL" --jobtype sleep --args "[$LONG_MS]" --prefix long --batch 100 >/dev/null
 cli push -n "$NS" --jobtype sleep --args '[50]' --prefix short --batch 1000 >/dev/null
 busy() { [ "$(stat_field working)" -ge $((CONC * 9 / 10)) ]; }

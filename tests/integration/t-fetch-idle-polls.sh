@@ -4,8 +4,6 @@
 # server, not one per slot (faktory_worker_go at concurrency 2000 sends ~1000 FETCH/s)
 # nor one per connection (the window falls back to one when the queues run dry).
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/lib-wrk.sh"
-. "$(dirname "$0")/lib-sup.sh"
 start_broker --service-us 150 --reap-s 86400
 CPUS=2 CONCURRENCY=2000 sup_conf "$T/f.conf"
 want=$("$B/fkworker" -nn -c "$T/f.conf" | sed -n 's/^[[:space:]]*connections = "auto";[[:space:]]*# = \([0-9]*\),.*/\1/p')

@@ -6,22 +6,15 @@
 # with a FETCH out per slot strands one job per slot (faktory_worker_go at concurrency
 # 200: 200).
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/lib-wrk.sh"
-. "$(dirname "$0")/lib-sup.sh"
-start_broker --service-us 150 --reap-s 86400
-CPUS=2 CONCURRENCY=400 sup_conf "$T/f.conf"
-start_fkworker "$T/f.conf"
-wait_ready 20
+CPUS=2 CONCURRENCY=400 sup_up --service-us 150 --reap-s 86400
 sleep 3
 out=$(sfield .fetching)
 kids=$(child_pids | tr '\n' ' ')
 # shellcheck disable=SC2086 # a list of pids
 kill -KILL "$FKW_PID" $kids
 wait "$FKW_PID" 2>/dev/null || true
-# gone PID: no such process, or a zombie waiting for init.
-gone() { ! [ -e "/proc/$1" ] || grep -q '^[0-9]* (.*) [ZX] ' "/proc/$1/stat" 2>/dev/null; }
 for p in $kids; do
-	wait_for 5 gone "$p" || fail "child $p survived kill -9"
+	wait_for 5 pid_gone "$p" || fail "child $p survived kill -9"
 done
 k=0
 while [ $k -lt 20 ]; do

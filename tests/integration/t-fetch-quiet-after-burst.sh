@@ -4,12 +4,7 @@
 # jobs they bring run; no job starts later than that (the promise: 2.5 s; checked at
 # 3.5 s), and nothing is left reserved.
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/lib-wrk.sh"
-. "$(dirname "$0")/lib-sup.sh"
-start_broker --service-us 150 --retry-delay-ms 0 --reap-s 86400
-CPUS=2 CONCURRENCY=400 sup_conf "$T/f.conf"
-start_fkworker "$T/f.conf"
-wait_ready 20
+CPUS=2 CONCURRENCY=400 sup_up --service-us 150 --retry-delay-ms 0 --reap-s 86400
 cli push -n 20000 --jobtype noop --prefix burst --batch 1000 >/dev/null
 cli wait-done 20000 --timeout 60 >/dev/null || fail "burst not done"
 t0=$(now_s)

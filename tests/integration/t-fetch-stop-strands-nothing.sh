@@ -9,8 +9,6 @@
 # 3. a reload (every child replaced) right after a burst, then 10 s of pushes worked
 #    by the new children: every job done, 0 stranded.
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/lib-wrk.sh"
-. "$(dirname "$0")/lib-sup.sh"
 start_broker --service-us 150 --retry-delay-ms 0 --reap-s 86400
 CPUS=2 CONCURRENCY=400 SHUTDOWN_TIMEOUT=25 sup_conf "$T/f.conf"
 

@@ -3,8 +3,6 @@
 # and the children's) gets "Invalid password", exits 78 and never respawns
 # into it; systemd's RestartPreventExitStatus=78 then leaves it stopped.
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/lib-wrk.sh"
-. "$(dirname "$0")/lib-sup.sh"
 start_broker --password s3cret
 BROKER_URL="tcp://:wrong@127.0.0.1:$BROKER_PORT"
 CPUS=2 CONCURRENCY=10 sup_conf "$T/f.conf"

@@ -4,8 +4,6 @@
 # running jobs finish, nothing new is fetched, the process keeps running.
 # Then terminate stops the host gracefully (exit 0).
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/lib-wrk.sh"
-. "$(dirname "$0")/lib-sup.sh"
 start_broker
 # One slot per connection: then at most one FETCH per slot is out when quiet
 # arrives, and the 2.5 s below covers it. With slots sharing a connection their
@@ -27,7 +25,7 @@ sleep 2.5
 cli push -n 5 --jobtype noop --prefix after >/dev/null
 cli wait-done --timeout 10 10 >/dev/null || fail "running jobs did not finish while quiet"
 sleep 2.5
-expect_eq "jobs fetched while quiet" "$(jfield after-00000001 delivered)" 0
+expect_eq "jobs fetched while quiet" "$(job_field after-00000001 delivered)" 0
 kill -0 "$FKW_PID" || fail "quiet master exited"
 expect_eq "state the broker has" "$(cli XWORKERS | jq -r ".[\"$wid\"].state")" quiet
 cli "XSTATE $wid terminate" >/dev/null

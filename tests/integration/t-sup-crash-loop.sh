@@ -5,8 +5,6 @@
 # crashing one nor the healthy one serving the other index (the first child
 # to start survives; every later one crashes in its plugin's init).
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/lib-wrk.sh"
-. "$(dirname "$0")/lib-sup.sh"
 start_broker
 cat >"$T/crash.c" <<'C'
 #include <fcntl.h>

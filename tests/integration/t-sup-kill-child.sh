@@ -3,12 +3,7 @@
 # the jobs it had in flight (errtype WorkerCrash) within 5 s, they are
 # processed again, and no job is lost. Duplicates are allowed only for those.
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/lib-wrk.sh"
-. "$(dirname "$0")/lib-sup.sh"
-start_broker --retry-delay-ms 0
-CPUS=2 CONCURRENCY=100 sup_conf "$T/f.conf"
-start_fkworker "$T/f.conf"
-wait_ready 20
+CPUS=2 CONCURRENCY=100 sup_up --retry-delay-ms 0
 cli push -n 4000 --jobtype sleep --args '[100]' --prefix k --batch 1000 >/dev/null
 wait_for 10 sh -c "[ \$($B/fkcli -u $BROKER_URL XSTATS | jq .working) -ge 90 ]" || fail "not busy"
 victim=$(child_pid 0)

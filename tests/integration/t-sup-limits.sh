@@ -3,8 +3,6 @@
 # (exit 78, with a message naming the numbers), not a crash loop; and a
 # configuration error at start is exit 78 too.
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/lib-wrk.sh"
-. "$(dirname "$0")/lib-sup.sh"
 start_broker
 CPUS=2 CONCURRENCY=5000 sup_conf "$T/f.conf"
 rc=0

@@ -3,16 +3,11 @@
 # kill -9 of the master leaves no child behind, and a new master starts on
 # the stale control socket it left.
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/lib-wrk.sh"
-. "$(dirname "$0")/lib-sup.sh"
-start_broker
-CPUS=2 CONCURRENCY=20 SHUTDOWN_TIMEOUT=2 sup_conf "$T/f.conf"
-start_fkworker "$T/f.conf"
-wait_ready 20
+CPUS=2 CONCURRENCY=20 SHUTDOWN_TIMEOUT=2 sup_up
 pids=$(child_pids)
 kill -KILL "$FKW_PID"
-gone() { for p in $pids; do kill -0 "$p" 2>/dev/null && return 1; done; return 0; }
-wait_for 8 gone || fail "children outlived the master: $pids"
+# shellcheck disable=SC2086 # a list of pids
+wait_for 8 all_gone $pids || fail "children outlived the master: $pids"
 [ -S "$SOCK" ] || fail "expected the stale socket of a killed master"
 start_fkworker "$T/f.conf"
 wait_ready 20

@@ -4,8 +4,6 @@
 # RELOADING=1 then READY=1 around a reload, STOPPING=1 on stop, and
 # WATCHDOG=1 at half the interval the unit asks for.
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/lib-wrk.sh"
-. "$(dirname "$0")/lib-sup.sh"
 command -v socat >/dev/null || fail "socat is missing (make setup installs it)"
 start_broker
 socat -u "UNIX-RECV:$T/notify.sock" "OPEN:$T/notify.log,creat,append" &

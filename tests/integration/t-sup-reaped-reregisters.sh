@@ -3,12 +3,7 @@
 # its connections closed), the master and the children reconnect and say
 # HELLO again: the wid is registered anew, BEATs resume and jobs flow.
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/lib-wrk.sh"
-. "$(dirname "$0")/lib-sup.sh"
-start_broker --reap-s 60
-CPUS=2 CONCURRENCY=10 sup_conf "$T/f.conf"
-start_fkworker "$T/f.conf"
-wait_ready 20
+CPUS=2 CONCURRENCY=10 sup_up --reap-s 60
 wid=$(sfield .wid)
 beats0=$(cli XWORKERS | jq ".[\"$wid\"].beats")
 # Two minutes pass at the server at once: no BEAT for that long, so it reaps us.

@@ -2,8 +2,6 @@
 # max_jobs_per_child: a child that reached it asks to be recycled; its
 # successor starts first, then it drains and exits 75; no job is lost.
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/lib-wrk.sh"
-. "$(dirname "$0")/lib-sup.sh"
 start_broker
 CPUS=2 CONCURRENCY=20 sup_conf "$T/f.conf" "max_jobs_per_child = 500;"
 start_fkworker "$T/f.conf"

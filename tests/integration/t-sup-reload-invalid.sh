@@ -4,12 +4,7 @@
 # prints the FILE:LINE error and exits 1. A change that needs a restart is
 # refused the same way.
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/lib-wrk.sh"
-. "$(dirname "$0")/lib-sup.sh"
-start_broker
-CPUS=2 CONCURRENCY=50 sup_conf "$T/f.conf"
-start_fkworker "$T/f.conf"
-wait_ready 20
+CPUS=2 CONCURRENCY=50 sup_up
 old=$(child_pids | sort | tr '\n' ' ')
 cp "$T/f.conf" "$T/good.conf"
 sed -i 's/concurrency = 50;/concurrency = 50;\n\tbogus_key = 1;/' "$T/f.conf"

@@ -3,12 +3,7 @@
 # replaced (new ready first, old drained), concurrency changes, jobs keep
 # flowing through the roll, and no job is lost or run twice. HUP does the same.
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/lib-wrk.sh"
-. "$(dirname "$0")/lib-sup.sh"
-start_broker
-CPUS=2 CONCURRENCY=100 sup_conf "$T/f.conf"
-start_fkworker "$T/f.conf"
-wait_ready 20
+CPUS=2 CONCURRENCY=100 sup_up
 old=$(child_pids | sort | tr '\n' ' ')
 cli push -n 6000 --jobtype sleep --args '[50]' --prefix r --batch 1000 >/dev/null
 wait_for 10 sh -c "[ \$($B/fkcli -u $BROKER_URL audit | jq .done) -ge 500 ]" || fail "no progress"
@@ -30,8 +25,8 @@ for p in $old; do
 	case " $new " in *" $p "*) fail "child $p was not replaced" ;; esac
 done
 # The replaced children drain (quiet, then terminate) and leave.
-gone() { for p in $old; do kill -0 "$p" 2>/dev/null && return 1; done; return 0; }
-wait_for 15 gone || fail "replaced children still running: $old"
+# shellcheck disable=SC2086 # a list of pids
+wait_for 15 all_gone $old || fail "replaced children still running: $old"
 cli wait-done --timeout 60 6000 >/dev/null || { cli audit; fail "not all jobs done"; }
 wait $sampler 2>/dev/null || true
 # Throughput never stopped: every 1 s window while work remained made progress.

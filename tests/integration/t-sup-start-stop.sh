@@ -3,8 +3,6 @@
 # "running"), jobs flow, and SIGTERM stops everything: exit 0, children gone,
 # control socket removed.
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/lib-wrk.sh"
-. "$(dirname "$0")/lib-sup.sh"
 start_broker
 CPUS=2 CONCURRENCY=60 sup_conf "$T/f.conf"
 start_fkworker "$T/f.conf"

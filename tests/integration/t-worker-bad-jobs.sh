@@ -1,7 +1,6 @@
 #!/bin/bash
 # Jobs the worker cannot run are FAILed with a clear errtype, and the good ones are unaffected.
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/lib-wrk.sh"
 start_broker
 write_conf "$T/w.conf"
 cli push -n 200 --jobtype noop --prefix good --batch 100 >/dev/null

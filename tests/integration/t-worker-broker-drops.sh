@@ -6,9 +6,6 @@
 # A FETCH whose reply was cut leaves its job reserved at the server; the test moves the
 # broker's clock past the reservation so those jobs come back, as they would from real
 # Faktory after reserve_for, and only those may (DRILL_LOSSES=cut).
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/lib-wrk.sh"
-. "$(dirname "$0")/lib-sup.sh"
 . "$(dirname "$0")/lib-drill.sh"
 DRILL_LOSSES=cut
 # One child without a master sends no BEAT: keep the broker from reaping it.

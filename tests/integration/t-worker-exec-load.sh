@@ -1,7 +1,6 @@
 #!/bin/bash
 # Many exec jobs at once: every one reported once, no zombies; prints the CPU cost per job.
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/lib-wrk.sh"
 J=$ROOT/tests/integration/jobs
 N=${N:-1000}
 start_broker

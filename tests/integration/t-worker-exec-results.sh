@@ -3,7 +3,6 @@
 # "ExecFailed" with the tail of stderr. The command gets the job on stdin, its configured
 # arguments, and FKW_JID / FKW_JOBTYPE / FKW_QUEUE; no zombie is left behind.
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/lib-wrk.sh"
 J=$ROOT/tests/integration/jobs
 start_broker
 write_conf "$T/w.conf" "" "

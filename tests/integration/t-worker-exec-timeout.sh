@@ -2,11 +2,9 @@
 # An exec job past its timeout is FAILed "Timeout"; its whole process group gets SIGTERM, then
 # SIGKILL 2 s later if it ignores SIGTERM; the slot runs other jobs meanwhile; nothing is left.
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/lib-wrk.sh"
 J=$ROOT/tests/integration/jobs
 export FKW_TEST_PIDFILE=$T/pids
-# gone PID: no such process, or a zombie (reaped by init later, or not at all in a container).
-gone() { ! [ -e /proc/$1 ] || grep -q '^[0-9]* (.*) [ZX] ' /proc/$1/stat 2>/dev/null; }
+# pid_gone (lib.sh) takes a zombie for gone: reaped by init later, or not at all in a container.
 start_broker
 CONCURRENCY=1 write_conf "$T/w.conf" "" "
 	{ jobtype = \"hang\";     exec = [ \"$J/hang.sh\" ]; timeout = 1; },
@@ -20,8 +18,8 @@ read -r sh1 bg1 <"$FKW_TEST_PIDFILE"
 rm -f "$FKW_TEST_PIDFILE"
 cli wait-done 1 --timeout 10 >/dev/null || fail "hang job not done"
 expect_eq "hang errtype" "$(job_field hang-00000001 errtype)" Timeout
-wait_for 2 gone $sh1 || fail "hang.sh $sh1 survived"
-wait_for 2 gone $bg1 || fail "hang.sh's background process $bg1 survived SIGTERM to the group"
+wait_for 2 pid_gone $sh1 || fail "hang.sh $sh1 survived"
+wait_for 2 pid_gone $bg1 || fail "hang.sh's background process $bg1 survived SIGTERM to the group"
 
 # One slot: the job after a SIGTERM-proof one runs while the old command still lives.
 # fkworker logs "exec: pid P ignored SIGTERM for 2000 ms; sending SIGKILL ..." just
@@ -40,8 +38,8 @@ cli push -n 20 --jobtype ok --prefix ok --batch 20 >/dev/null
 # Alive (shell and background process) after the FAIL, then no SIGKILL yet: it outlived
 # the SIGTERM. Looked at once, in that order; too late to tell is a failure, not a skip.
 alive2=1
-gone $sh2 && alive2=0
-gone $bg2 && alive2=0
+pid_gone $sh2 && alive2=0
+pid_gone $bg2 && alive2=0
 killed && fail "SIGKILL was already sent when the test looked after the FAIL: cannot show that the command outlived SIGTERM"
 [ $alive2 = 1 ] || fail "SIGTERM-proof command died before its SIGKILL (shell $sh2, background $bg2)"
 # Jobs ACKed on the slot while the command still lived: sampled, then no SIGKILL yet.
@@ -57,8 +55,8 @@ done
 [ "$before" -ge 1 ] || fail "no job ran on the slot while the SIGTERM-proof command lived"
 wait_for 6 killed || fail "no SIGKILL logged for the SIGTERM-proof command $sh2"
 t_kill=$(now_s)
-wait_for 2 gone $sh2 || fail "stubborn shell $sh2 survived SIGKILL"
-wait_for 1 gone $bg2 || fail "stubborn background $bg2 survived SIGKILL"
+wait_for 2 pid_gone $sh2 || fail "stubborn shell $sh2 survived SIGKILL"
+wait_for 1 pid_gone $bg2 || fail "stubborn background $bg2 survived SIGKILL"
 # The SIGKILL came timeout (1 s) + grace (2 s) after the start; seen at most ~0.1 s late.
 grace=$(awk "BEGIN{printf \"%.3f\", $t_kill - $t_start}")
 between "$grace" 2.5 4.5 || fail "SIGKILL seen ${grace} s after the command started; want about 3 s (timeout 1 s + 2 s grace)"

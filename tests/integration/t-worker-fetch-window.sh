@@ -9,8 +9,6 @@
 #   FETCH wait raised to 10 s, single jobs pushed to an idle host are ACKed within 5 s
 #   (a report written behind the blocked long poll would wait 10 s).
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/lib-wrk.sh"
-. "$(dirname "$0")/lib-sup.sh"
 start_broker --service-us 150 --fetch-wait-ms 10000 --reap-s 86400
 CPUS=2 CONCURRENCY=64 sup_conf "$T/f.conf" "connections = 8;"
 start_fkworker "$T/f.conf"

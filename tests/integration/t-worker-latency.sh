@@ -3,7 +3,6 @@
 # work keeps flowing (a worker that waited for each round trip before the next would
 # never hold more than one job at the broker), and nothing is lost.
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/lib-wrk.sh"
 start_broker --latency-us 1000
 CONCURRENCY=400 write_conf "$T/w.conf"
 cli push -n 20000 --jobtype noop --prefix l --batch 1000 >/dev/null

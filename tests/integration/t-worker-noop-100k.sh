@@ -1,7 +1,6 @@
 #!/bin/bash
 # 100k noop jobs through one child: every one ACKed exactly once, none lost.
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/lib-wrk.sh"
 start_broker
 CONCURRENCY=200 write_conf "$T/w.conf"
 cli push -n 100000 --jobtype noop --prefix n --batch 1000 >/dev/null

@@ -5,7 +5,6 @@
 # pipelining on does pipeline (the ACK and the next FETCH in one write), so the count
 # is not 0 by accident.
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/lib-wrk.sh"
 run() {
 	start_broker
 	CONCURRENCY=20 write_conf "$T/w.conf" "pipelining = $1;"

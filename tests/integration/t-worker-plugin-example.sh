@@ -4,7 +4,6 @@
 # overlap instead of queueing; a delay past its timeout is FAILed "Timeout" (cancel callback);
 # a jobtype the plugin does not register is FAILed "NoHandler".
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/lib-wrk.sh"
 ${CC:-cc} -shared -fPIC -I"$ROOT/worker" -o "$T/example.so" "$ROOT/worker/examples/example.c" ||
 	fail "cannot build the example plugin"
 start_broker

@@ -2,7 +2,6 @@
 # A plugin that cannot be loaded stops the worker with exit 78 (configuration error) and a
 # message naming the file and the reason: missing file, missing init, failing init.
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/lib-wrk.sh"
 start_broker
 cat >"$T/noinit.c" <<'C'
 #include "fkworker.h"

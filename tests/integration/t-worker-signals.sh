@@ -2,7 +2,6 @@
 # TSTP = quiet (no new jobs, running ones finish); TERM = drain up to shutdown_timeout,
 # FAIL what still runs (errtype Shutdown), exit 0 within the timeout.
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/lib-wrk.sh"
 start_broker
 CONCURRENCY=10 SHUTDOWN_TIMEOUT=2 write_conf "$T/w.conf"
 cli push -n 10 --jobtype sleep --args '[500]' --prefix q --batch 10 >/dev/null

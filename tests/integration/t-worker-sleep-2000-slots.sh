@@ -2,7 +2,6 @@
 # 2000 sleeping jobs in flight at once in one child: timers, not blocked loops.
 # (The broker allows more than the real server's 2000 connections so that the test can still ask it.)
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/lib-wrk.sh"
 ulimit -n 8192
 start_broker --max-conns 4000
 CONCURRENCY=2000 write_conf "$T/w.conf"

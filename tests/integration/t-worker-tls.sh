@@ -4,7 +4,6 @@
 # a certificate from an unknown CA, and a certificate from the configured CA issued for
 # another host name than the URL's.
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/lib-wrk.sh"
 start_broker
 # A CA, and two server certificates it signs: one for localhost, one for fkbroker.invalid.
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/ca.key" -out "$T/ca.pem" -days 1 \

@@ -7,16 +7,13 @@
 set -eu
 B=$(cd "$1" && pwd)
 DIR=$(cd "$(dirname "$0")" && pwd)
+# fkbroker_start, stop_pid (TERM, wait, then KILL; never by name).
+. "$DIR/../../scripts/lib-proc.sh"
 N=${INTEROP_JOBS:-1000}
 T=$(mktemp -d /tmp/fkw-interop.XXXXXX)
-BPID=""
+BROKER_PID=""
 cleanup() {
-	if [ -n "$BPID" ]; then
-		kill -TERM "$BPID" 2>/dev/null || true
-		i=0
-		while kill -0 "$BPID" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-		kill -KILL "$BPID" 2>/dev/null || true
-	fi
+	stop_pid "$BROKER_PID" 5
 	rm -rf "$T"
 }
 trap cleanup EXIT INT TERM
@@ -38,12 +35,8 @@ if [ "$have" != "$want" ]; then
 	fi
 fi
 
-"$B/fkbroker" -b 127.0.0.1:0 --port-file "$T/port" --retry-delay-ms 200 >/dev/null 2>"$T/broker.log" &
-BPID=$!
-i=0
-while [ ! -s "$T/port" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
-[ -s "$T/port" ] || { cat "$T/broker.log"; result fail; }
-URL="tcp://127.0.0.1:$(cat "$T/port")"
+fkbroker_start "$T" --retry-delay-ms 200 || { cat "$T/broker.log"; result fail; }
+URL=$BROKER_URL
 
 if ! FAKTORY_URL=$URL timeout 120 node "$DIR/interop.js" "$N"; then
 	tail -n 20 "$T/broker.log"

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "brk.h"
+#include "unit_util.h"
 
 static void
 check_rfc3339(int64_t ns)
@@ -110,28 +111,12 @@ START_TEST(test_fmt_int)
 }
 END_TEST
 
-static Suite *
-brkfmt_suite(void)
-{
-	Suite *s = suite_create("brkfmt");
-	TCase *tc = tcase_create("core");
-
-	tcase_add_test(tc, test_rfc3339_edges);
-	tcase_add_test(tc, test_rfc3339_random);
-	tcase_add_test(tc, test_num_integral);
-	tcase_add_test(tc, test_fmt_int);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
 int
 main(void)
 {
-	SRunner *sr = srunner_create(brkfmt_suite());
-	int nf;
+	const TTest *tests[] = {
+		test_rfc3339_edges, test_rfc3339_random, test_num_integral, test_fmt_int, NULL,
+	};
 
-	srunner_run_all(sr, CK_NORMAL);
-	nf = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return nf == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return unit_main("brkfmt", "core", NULL, NULL, 0, tests);
 }

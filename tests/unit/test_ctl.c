@@ -8,6 +8,7 @@
 #include <msgpack.h>
 
 #include "ctl.h"
+#include "unit_util.h"
 
 static struct ctl_status *
 sample_status(void)
@@ -469,34 +470,15 @@ START_TEST(test_field_names_unique)
 }
 END_TEST
 
-static Suite *
-ctl_suite(void)
-{
-	Suite *s = suite_create("ctl");
-	TCase *tc = tcase_create("core");
-
-	tcase_add_test(tc, test_status_reply_roundtrip);
-	tcase_add_test(tc, test_error_reply_roundtrip);
-	tcase_add_test(tc, test_frame_every_split);
-	tcase_add_test(tc, test_frame_oversize);
-	tcase_add_test(tc, test_request_version_mismatch);
-	tcase_add_test(tc, test_request_commands);
-	tcase_add_test(tc, test_malformed_requests);
-	tcase_add_test(tc, test_mp_check);
-	tcase_add_test(tc, test_reply_bad_shapes);
-	tcase_add_test(tc, test_field_names_unique);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
 int
 main(void)
 {
-	SRunner *sr = srunner_create(ctl_suite());
-	int failed;
+	const TTest *tests[] = {
+		test_status_reply_roundtrip, test_error_reply_roundtrip,
+		test_frame_every_split, test_frame_oversize, test_request_version_mismatch,
+		test_request_commands, test_malformed_requests, test_mp_check,
+		test_reply_bad_shapes, test_field_names_unique, NULL,
+	};
 
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return unit_main("ctl", "core", NULL, NULL, 0, tests);
 }

@@ -1,13 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * test_exec: the exec handler against real commands (tests/integration/jobs)
- * on a real loop. This program stands in for wrk_job.c: its wrk_job_done
+ * on a real loop. unit_job.c stands in for wrk_job.c: its wrk_job_done
  * records each result, and a timeout is played as wrk_job_abort does it
  * (hd_cancel, then FAIL "Timeout").
  */
 #include <check.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,50 +18,13 @@
 #include "ev.h"
 #include "util.h"
 #include "wrk_job.h"
+#include "unit_job.h"
+#include "unit_util.h"
 
 #define NJOBS_MAX	64
 
-struct tjob {
-	struct wrk_job		 tj_job;	/* first: wrk_job_done casts back */
-	struct conf_handler	 tj_conf;
-	char			*tj_argv[3];
-	int			 tj_calls;
-	int			 tj_ok;
-	char			 tj_errtype[128];
-	char			 tj_msg[1200];
-};
-
-static struct ev_loop *loop;
 static char jobs_dir[1024];
 static char tmp_dir[64];
-
-struct ev_loop *
-wrk_loop(void)
-{
-	return loop;
-}
-
-int
-wrk_job_done(struct wrk_job *j, int ok, const char *errtype, const char *message)
-{
-	struct tjob *t = (struct tjob *)j;
-	json_t *s;
-
-	t->tj_calls++;
-	if (j->jb_state != WRK_JOB_RUNNING)
-		return -1;
-	j->jb_state = WRK_JOB_DONE;
-	t->tj_ok = ok;
-	snprintf(t->tj_errtype, sizeof(t->tj_errtype), "%s", errtype != NULL ? errtype : "");
-	snprintf(t->tj_msg, sizeof(t->tj_msg), "%s", message != NULL ? message : "");
-	/* The report carries the message in JSON: it must fit and be UTF-8. */
-	if (!ok) {
-		ck_assert_uint_le(strlen(t->tj_msg), 1000);
-		ck_assert_ptr_nonnull(s = json_string(t->tj_msg));
-		json_decref(s);
-	}
-	return 0;
-}
 
 static void
 setup(void)
@@ -72,20 +34,16 @@ setup(void)
 
 	snprintf(path, sizeof(path), "%s/tests/integration/jobs", root != NULL ? root : ".");
 	ck_assert_ptr_nonnull(realpath(path, jobs_dir));
-	snprintf(tmp_dir, sizeof(tmp_dir), "/tmp/fkw-exec.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(tmp_dir));
-	ck_assert_ptr_nonnull(loop = ev_loop_new());
+	unit_tmpdir(tmp_dir, sizeof(tmp_dir), "fkw-exec");
+	ck_assert_ptr_nonnull(unit_loop = ev_loop_new());
 }
 
 static void
 teardown(void)
 {
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmp_dir);
-	ck_assert_int_eq(system(cmd), 0);
-	ev_loop_free(loop);
-	loop = NULL;
+	unit_tmpdir_remove(tmp_dir);
+	ev_loop_free(unit_loop);
+	unit_loop = NULL;
 }
 
 static void
@@ -93,30 +51,41 @@ exec_init(void)
 {
 	char err[256];
 
-	ck_assert_int_eq(wrk_exec_init(loop, err, sizeof(err)), 0);
+	ck_assert_int_eq(wrk_exec_init(unit_loop, err, sizeof(err)), 0);
 }
 
-/* A job running jobs/<script> (or an absolute command) with args as JSON text. */
+/*
+ * A job running jobs/<script> (or an absolute command) with args as JSON text.
+ * Its handler entry comes from a ring twice as long as the most jobs at once.
+ */
 static void
-tjob_init(struct tjob *t, const char *script, const char *jid, const char *args)
+tjob_init(struct unit_job *t, const char *script, const char *jid, const char *args)
 {
-	static char paths[NJOBS_MAX * 2][1200];
-	static int npaths;
+	static struct {
+		struct conf_handler	 conf;
+		char			*argv[3];
+		char			 path[1200];
+	} entries[NJOBS_MAX * 2];
+	static int nentries;
 	struct wrk_job *j = &t->tj_job;
 	json_error_t e;
 	json_t *a;
-	char *p = paths[npaths++ % (NJOBS_MAX * 2)];
+	int k = nentries++ % (NJOBS_MAX * 2);
+	struct conf_handler *conf = &entries[k].conf;
+	char *p = entries[k].path;
 
 	memset(t, 0, sizeof(*t));
+	memset(conf, 0, sizeof(*conf));
 	if (script[0] == '/')
 		snprintf(p, 1200, "%s", script);
 	else
 		snprintf(p, 1200, "%s/%s", jobs_dir, script);
-	t->tj_argv[0] = p;
-	t->tj_conf.h_jobtype = (char *)(uintptr_t)"t";
-	t->tj_conf.h_kind = CONF_H_EXEC;
-	t->tj_conf.h_argv = t->tj_argv;
-	t->tj_conf.h_argc = 1;
+	entries[k].argv[0] = p;
+	entries[k].argv[1] = NULL;
+	conf->h_jobtype = (char *)(uintptr_t)"t";
+	conf->h_kind = CONF_H_EXEC;
+	conf->h_argv = entries[k].argv;
+	conf->h_argc = 1;
 	ck_assert_ptr_nonnull(a = json_loads(args != NULL ? args : "[]", 0, &e));
 	j->jb_json = json_pack("{s:s, s:s, s:s, s:o}", "jid", jid, "jobtype", "t.exec",
 	    "queue", "q1", "args", a);
@@ -127,59 +96,35 @@ tjob_init(struct tjob *t, const char *script, const char *jid, const char *args)
 	j->jb_args = json_object_get(j->jb_json, "args");
 	ck_assert_ptr_nonnull(j->jb_raw = json_dumps(j->jb_json, JSON_COMPACT));
 	j->jb_raw_len = strlen(j->jb_raw);
-	j->jb_conf = &t->tj_conf;
+	j->jb_conf = conf;
 	j->jb_handler = &wrk_exec_handler;
 	j->jb_inflight = -1;
 	ev_timer_init(&j->jb_timer, NULL, j);
 	ev_timer_init(&j->jb_deadline, NULL, j);
 }
 
+
 static void
-tjob_free(struct tjob *t)
+tjob_free(struct unit_job *t)
 {
 	json_decref(t->tj_job.jb_json);
 	free((char *)(uintptr_t)t->tj_job.jb_raw);
 }
 
 static void
-tjob_start(struct tjob *t)
+tjob_start(struct unit_job *t)
 {
 	t->tj_job.jb_state = WRK_JOB_RUNNING;
 	ck_assert_int_eq(wrk_exec_handler.hd_start(&t->tj_job), 0);
 }
 
-/* What wrk_job_abort does at a deadline. */
-static void
-tjob_timeout(struct tjob *t)
-{
-	wrk_exec_handler.hd_cancel(&t->tj_job);
-	ck_assert_int_eq(wrk_job_done(&t->tj_job, 0, "Timeout", "job exceeded its timeout"), 0);
-}
-
-/* Runs the loop until n jobs have completed or ms passed; returns the elapsed ms. */
+/* Starts a job (tjob_init) and runs the loop until it is reported or ms passed; returns the ms. */
 static uint64_t
-run_until_done(struct tjob *t, int n, uint64_t ms)
+run_job(struct unit_job *t, const char *script, const char *jid, const char *args, uint64_t ms)
 {
-	uint64_t t0 = now_ms();
-
-	for (;;) {
-		int done = 0;
-		for (int i = 0; i < n; i++)
-			done += t[i].tj_calls > 0;
-		if (done == n || now_ms() - t0 > ms)
-			break;
-		ck_assert_int_eq(ev_run_once(loop, 50), 0);
-	}
-	return now_ms() - t0;
-}
-
-static void
-run_for(uint64_t ms)
-{
-	uint64_t t0 = now_ms();
-
-	while (now_ms() - t0 < ms)
-		ck_assert_int_eq(ev_run_once(loop, 20), 0);
+	tjob_init(t, script, jid, args);
+	tjob_start(t);
+	return unit_jobs_wait(t, 1, ms);
 }
 
 /* No child of ours is left, not even a zombie. */
@@ -210,7 +155,7 @@ proc_gone(int pid)
 	return gone;
 }
 
-/* Waits (running the loop) for the pid file hang.sh writes; reads "SHELL SLEEP". */
+/* Waits (running the unit_loop) for the pid file hang.sh writes; reads "SHELL SLEEP". */
 static void
 read_pidfile(const char *path, int *shell, int *bg)
 {
@@ -218,76 +163,81 @@ read_pidfile(const char *path, int *shell, int *bg)
 	FILE *f = NULL;
 
 	while (now_ms() - t0 < 5000 && (f = fopen(path, "r")) == NULL)
-		ck_assert_int_eq(ev_run_once(loop, 20), 0);
+		ck_assert_int_eq(ev_run_once(unit_loop, 20), 0);
 	ck_assert_ptr_nonnull(f);
 	ck_assert_int_eq(fscanf(f, "%d %d", shell, bg), 2);
 	fclose(f);
 }
 
+/*
+ * Starts script (hang.sh or hang-ignore-term.sh, which leave a shell and a
+ * background sleep running) as job jid; returns their pids once it runs.
+ */
+static void
+start_hanging(struct unit_job *t, const char *script, const char *jid, int *shell, int *bg)
+{
+	char pidfile[128];
+
+	snprintf(pidfile, sizeof(pidfile), "%s/pids", tmp_dir);
+	setenv("FKW_TEST_PIDFILE", pidfile, 1);
+	exec_init();
+	tjob_init(t, script, jid, NULL);
+	tjob_start(t);
+	read_pidfile(pidfile, shell, bg);
+}
+
+/* Runs the unit_loop until both processes are gone or ms passed. */
+static void
+wait_gone(int shell, int bg, uint64_t ms)
+{
+	uint64_t t0 = now_ms();
+
+	while (now_ms() - t0 < ms && !(proc_gone(shell) && proc_gone(bg)))
+		ck_assert_int_eq(ev_run_once(unit_loop, 20), 0);
+}
+
 /* ==== Results ==== */
 
-START_TEST(exit_zero_acks)
+/*
+ * Commands whose result is all there is to check: ec_sync, known at hd_start
+ * (no process); a failure's errtype and message.
+ */
+static const struct {
+	const char	*ec_script, *ec_jid, *ec_args;
+	int		 ec_sync;
+	int		 ec_ok;
+	const char	*ec_errtype, *ec_msg;
+} exits[] = {
+	/* exit 0 acks */
+	{ "ok.sh", "j-ok", "[1]", 0, 1, NULL, NULL },
+	/* another exit status fails, with the tail of stderr */
+	{ "fail.sh", "j-fail", NULL, 0, 0, "ExecFailed",
+	    "exit status 3: first line\ndisk full: /var/x" },
+	/* killed by a signal */
+	{ "segv.sh", "j-segv", NULL, 0, 0, "ExecFailed", "killed by signal SIGSEGV: about to crash" },
+	/* command not found: known at once, no process, nothing to wait for */
+	{ "/nonexistent/fkw-cmd", "j-enoent", NULL, 1, 0, "ExecFailed",
+	    "cannot run /nonexistent/fkw-cmd: No such file or directory" },
+};
+
+START_TEST(exit_results)
 {
-	struct tjob t;
+	struct unit_job t;
 
 	exec_init();
-	tjob_init(&t, "ok.sh", "j-ok", "[1]");
+	tjob_init(&t, exits[_i].ec_script, exits[_i].ec_jid, exits[_i].ec_args);
 	tjob_start(&t);
-	ck_assert_int_eq(t.tj_calls, 0);	/* asynchronous: nothing yet */
-	run_until_done(&t, 1, 5000);
+	/* Asynchronous (nothing yet), unless there is no process to wait for. */
+	ck_assert_msg(t.tj_calls == exits[_i].ec_sync, "%s: %d reports at start", exits[_i].ec_script,
+	    t.tj_calls);
+	unit_jobs_wait(&t, 1, 5000);
 	ck_assert_int_eq(t.tj_calls, 1);
-	ck_assert_int_eq(t.tj_ok, 1);
+	ck_assert_int_eq(t.tj_ok, exits[_i].ec_ok);
+	if (!exits[_i].ec_ok) {
+		ck_assert_str_eq(t.tj_errtype, exits[_i].ec_errtype);
+		ck_assert_str_eq(t.tj_msg, exits[_i].ec_msg);
+	}
 	ck_assert_ptr_null(t.tj_job.jb_hdata);
-	assert_no_children();
-	tjob_free(&t);
-}
-END_TEST
-
-START_TEST(nonzero_exit_fails_with_stderr_tail)
-{
-	struct tjob t;
-
-	exec_init();
-	tjob_init(&t, "fail.sh", "j-fail", NULL);
-	tjob_start(&t);
-	run_until_done(&t, 1, 5000);
-	ck_assert_int_eq(t.tj_calls, 1);
-	ck_assert_int_eq(t.tj_ok, 0);
-	ck_assert_str_eq(t.tj_errtype, "ExecFailed");
-	ck_assert_str_eq(t.tj_msg, "exit status 3: first line\ndisk full: /var/x");
-	assert_no_children();
-	tjob_free(&t);
-}
-END_TEST
-
-START_TEST(killed_by_signal)
-{
-	struct tjob t;
-
-	exec_init();
-	tjob_init(&t, "segv.sh", "j-segv", NULL);
-	tjob_start(&t);
-	run_until_done(&t, 1, 5000);
-	ck_assert_int_eq(t.tj_ok, 0);
-	ck_assert_str_eq(t.tj_errtype, "ExecFailed");
-	ck_assert_str_eq(t.tj_msg, "killed by signal SIGSEGV: about to crash");
-	assert_no_children();
-	tjob_free(&t);
-}
-END_TEST
-
-START_TEST(command_not_found)
-{
-	struct tjob t;
-
-	exec_init();
-	tjob_init(&t, "/nonexistent/fkw-cmd", "j-enoent", NULL);
-	tjob_start(&t);
-	/* Known at once: no process, nothing to wait for. */
-	ck_assert_int_eq(t.tj_calls, 1);
-	ck_assert_int_eq(t.tj_ok, 0);
-	ck_assert_str_eq(t.tj_errtype, "ExecFailed");
-	ck_assert_str_eq(t.tj_msg, "cannot run /nonexistent/fkw-cmd: No such file or directory");
 	assert_no_children();
 	tjob_free(&t);
 }
@@ -295,16 +245,10 @@ END_TEST
 
 START_TEST(command_not_executable)
 {
-	struct tjob t;
-	char path[128];
-	int fd;
+	struct unit_job t;
 
 	exec_init();
-	snprintf(path, sizeof(path), "%s/not-exec", tmp_dir);
-	ck_assert_int_ge(fd = open(path, O_WRONLY | O_CREAT, 0644), 0);
-	ck_assert_int_eq(write(fd, "#!/bin/sh\nexit 0\n", 17), 17);
-	close(fd);
-	tjob_init(&t, path, "j-eacces", NULL);
+	tjob_init(&t, unit_write_file(tmp_dir, "not-exec", "#!/bin/sh\nexit 0\n"), "j-eacces", NULL);
 	tjob_start(&t);
 	ck_assert_int_eq(t.tj_calls, 1);
 	ck_assert_int_eq(t.tj_ok, 0);
@@ -333,7 +277,7 @@ big_args(size_t n)
 
 START_TEST(huge_job_reaches_stdin_whole)
 {
-	struct tjob t;
+	struct unit_job t;
 	char want[64], *args = big_args(1 << 20);
 
 	exec_init();
@@ -341,7 +285,7 @@ START_TEST(huge_job_reaches_stdin_whole)
 	free(args);
 	ck_assert_uint_gt(t.tj_job.jb_raw_len, 1 << 20);
 	tjob_start(&t);
-	run_until_done(&t, 1, 10000);
+	unit_jobs_wait(&t, 1, 10000);
 	ck_assert_int_eq(t.tj_calls, 1);
 	/* The JSON and one newline, all of it, through a 64 KiB pipe. */
 	snprintf(want, sizeof(want), "exit status 4: stdin %zu bytes", t.tj_job.jb_raw_len + 1);
@@ -353,14 +297,12 @@ END_TEST
 
 START_TEST(command_ignoring_stdin)
 {
-	struct tjob t;
+	struct unit_job t;
 	char *args = big_args(1 << 20);
 
 	exec_init();
-	tjob_init(&t, "ignore-stdin.sh", "j-ignore", args);
+	run_job(&t, "ignore-stdin.sh", "j-ignore", args, 5000);
 	free(args);
-	tjob_start(&t);
-	run_until_done(&t, 1, 5000);
 	ck_assert_int_eq(t.tj_calls, 1);
 	ck_assert_int_eq(t.tj_ok, 1);	/* EPIPE on our side is no failure */
 	assert_no_children();
@@ -370,14 +312,12 @@ END_TEST
 
 START_TEST(job_environment)
 {
-	struct tjob t;
+	struct unit_job t;
 
 	/* A stale value in our own environment must not reach the command. */
 	setenv("FKW_JID", "stale", 1);
 	exec_init();
-	tjob_init(&t, "env.sh", "j-env-42", NULL);
-	tjob_start(&t);
-	run_until_done(&t, 1, 5000);
+	run_job(&t, "env.sh", "j-env-42", NULL, 5000);
 	ck_assert_str_eq(t.tj_msg, "exit status 5: jid=j-env-42 jobtype=t.exec queue=q1");
 	tjob_free(&t);
 }
@@ -385,12 +325,10 @@ END_TEST
 
 START_TEST(stdin_holds_the_job)
 {
-	struct tjob t;
+	struct unit_job t;
 
 	exec_init();
-	tjob_init(&t, "check-stdin.sh", "j-stdin", "[\"x\", {\"k\": 1}]");
-	tjob_start(&t);
-	run_until_done(&t, 1, 5000);
+	run_job(&t, "check-stdin.sh", "j-stdin", "[\"x\", {\"k\": 1}]", 5000);
 	ck_assert_msg(t.tj_ok, "%s", t.tj_msg);
 	tjob_free(&t);
 }
@@ -398,13 +336,11 @@ END_TEST
 
 START_TEST(stderr_flood_keeps_tail)
 {
-	struct tjob t;
+	struct unit_job t;
 	size_t n;
 
 	exec_init();
-	tjob_init(&t, "stderr-flood.sh", "j-flood", NULL);
-	tjob_start(&t);
-	run_until_done(&t, 1, 10000);
+	run_job(&t, "stderr-flood.sh", "j-flood", NULL, 10000);
 	ck_assert_int_eq(t.tj_calls, 1);
 	n = strlen(t.tj_msg);
 	ck_assert_int_eq(strncmp(t.tj_msg, "exit status 2: xxxx", 19), 0);
@@ -417,12 +353,10 @@ END_TEST
 
 START_TEST(stderr_binary_made_utf8)
 {
-	struct tjob t;
+	struct unit_job t;
 
 	exec_init();
-	tjob_init(&t, "stderr-binary.sh", "j-bin", NULL);
-	tjob_start(&t);
-	run_until_done(&t, 1, 5000);
+	run_job(&t, "stderr-binary.sh", "j-bin", NULL, 5000);
 	ck_assert_str_eq(t.tj_msg, "exit status 1: ?ok?x");
 	tjob_free(&t);
 }
@@ -430,13 +364,11 @@ END_TEST
 
 START_TEST(background_holder_does_not_delay)
 {
-	struct tjob t;
+	struct unit_job t;
 	uint64_t ms;
 
 	exec_init();
-	tjob_init(&t, "bg-exit.sh", "j-bg", NULL);
-	tjob_start(&t);
-	ms = run_until_done(&t, 1, 5000);
+	ms = run_job(&t, "bg-exit.sh", "j-bg", NULL, 5000);
 	ck_assert_int_eq(t.tj_ok, 1);
 	/* Its sleep keeps stderr open for 3 s; the job ends after the short grace. */
 	ck_assert_uint_lt(ms, 1500);
@@ -448,30 +380,21 @@ END_TEST
 
 START_TEST(cancel_kills_the_group)
 {
-	struct tjob t;
-	char pidfile[128];
+	struct unit_job t;
 	int shell, bg;
-	uint64_t t0;
 
-	snprintf(pidfile, sizeof(pidfile), "%s/pids", tmp_dir);
-	setenv("FKW_TEST_PIDFILE", pidfile, 1);
-	exec_init();
-	tjob_init(&t, "hang.sh", "j-hang", NULL);
-	tjob_start(&t);
-	read_pidfile(pidfile, &shell, &bg);
+	start_hanging(&t, "hang.sh", "j-hang", &shell, &bg);
 	ck_assert(!proc_gone(shell) && !proc_gone(bg));
-	run_for(100);
+	unit_loop_for(unit_loop, 100);
 	ck_assert_int_eq(t.tj_calls, 0);
-	tjob_timeout(&t);
+	unit_job_timeout(&t);
 	ck_assert_str_eq(t.tj_errtype, "Timeout");
 	ck_assert_ptr_null(t.tj_job.jb_hdata);
 	/* SIGTERM to the group: the shell and its background sleep both end. */
-	t0 = now_ms();
-	while (now_ms() - t0 < 1500 && !(proc_gone(shell) && proc_gone(bg)))
-		ck_assert_int_eq(ev_run_once(loop, 20), 0);
+	wait_gone(shell, bg, 1500);
 	ck_assert_msg(proc_gone(shell), "shell %d still alive", shell);
 	ck_assert_msg(proc_gone(bg), "background %d still alive", bg);
-	run_for(100);
+	unit_loop_for(unit_loop, 100);
 	/* The orphan was reaped by the module, and the job was reported once. */
 	assert_no_children();
 	ck_assert_int_eq(t.tj_calls, 1);
@@ -481,25 +404,16 @@ END_TEST
 
 START_TEST(cancel_escalates_to_sigkill)
 {
-	struct tjob t;
-	char pidfile[128];
+	struct unit_job t;
 	int shell, bg;
-	uint64_t t0;
 
-	snprintf(pidfile, sizeof(pidfile), "%s/pids", tmp_dir);
-	setenv("FKW_TEST_PIDFILE", pidfile, 1);
-	exec_init();
-	tjob_init(&t, "hang-ignore-term.sh", "j-stubborn", NULL);
-	tjob_start(&t);
-	read_pidfile(pidfile, &shell, &bg);
-	tjob_timeout(&t);
-	run_for(1000);
+	start_hanging(&t, "hang-ignore-term.sh", "j-stubborn", &shell, &bg);
+	unit_job_timeout(&t);
+	unit_loop_for(unit_loop, 1000);
 	ck_assert_msg(!proc_gone(shell) && !proc_gone(bg), "SIGTERM should be ignored");
-	t0 = now_ms();
-	while (now_ms() - t0 < 2500 && !(proc_gone(shell) && proc_gone(bg)))
-		ck_assert_int_eq(ev_run_once(loop, 20), 0);
+	wait_gone(shell, bg, 2500);
 	ck_assert(proc_gone(shell) && proc_gone(bg));
-	run_for(50);
+	unit_loop_for(unit_loop, 50);
 	assert_no_children();
 	ck_assert_int_eq(t.tj_calls, 1);
 	tjob_free(&t);
@@ -509,23 +423,15 @@ END_TEST
 /* The slot is reused at once after a cancel: a new job runs while the orphan dies. */
 START_TEST(slot_reused_after_cancel)
 {
-	struct tjob t;
-	char pidfile[128];
+	struct unit_job t;
 	int shell, bg;
 
-	snprintf(pidfile, sizeof(pidfile), "%s/pids", tmp_dir);
-	setenv("FKW_TEST_PIDFILE", pidfile, 1);
-	exec_init();
-	tjob_init(&t, "hang-ignore-term.sh", "j-first", NULL);
-	tjob_start(&t);
-	read_pidfile(pidfile, &shell, &bg);
-	tjob_timeout(&t);
+	start_hanging(&t, "hang-ignore-term.sh", "j-first", &shell, &bg);
+	unit_job_timeout(&t);
 	tjob_free(&t);
-	tjob_init(&t, "fail.sh", "j-second", NULL);
-	tjob_start(&t);
-	run_until_done(&t, 1, 5000);
+	run_job(&t, "fail.sh", "j-second", NULL, 5000);
 	ck_assert_str_eq(t.tj_msg, "exit status 3: first line\ndisk full: /var/x");
-	run_for(2600);
+	unit_loop_for(unit_loop, 2600);
 	ck_assert(proc_gone(shell) && proc_gone(bg));
 	ck_assert_int_eq(t.tj_calls, 1);
 	assert_no_children();
@@ -549,14 +455,14 @@ exit_with_running(const char *script, int *shell, int *bg)
 	setenv("FKW_TEST_PIDFILE", pidfile, 1);
 	ck_assert_int_ge(pid = fork(), 0);
 	if (pid == 0) {
-		static struct tjob t;	/* still reachable at exit: running on purpose */
+		static struct unit_job t;	/* still reachable at exit: running on purpose */
 		char err[256];
 
 		/* Its own epoll: the inherited one is shared with the parent. */
-		ev_loop_free(loop);
-		if ((loop = ev_loop_new()) == NULL)
+		ev_loop_free(unit_loop);
+		if ((unit_loop = ev_loop_new()) == NULL)
 			_exit(2);
-		if (wrk_exec_init(loop, err, sizeof(err)) == -1)
+		if (wrk_exec_init(unit_loop, err, sizeof(err)) == -1)
 			_exit(2);
 		tjob_init(&t, script, "j-left", NULL);
 		tjob_start(&t);
@@ -598,7 +504,7 @@ END_TEST
 static void
 many(int n)
 {
-	static struct tjob t[NJOBS_MAX];
+	static struct unit_job t[NJOBS_MAX];
 	char jid[32];
 	uint64_t t0 = now_ms();
 
@@ -607,7 +513,7 @@ many(int n)
 		tjob_init(&t[i], i % 2 ? "fail.sh" : "ok.sh", jid, "[\"many\"]");
 		tjob_start(&t[i]);
 	}
-	run_until_done(t, n, 20000);
+	unit_jobs_wait(t, n, 20000);
 	for (int i = 0; i < n; i++) {
 		ck_assert_int_eq(t[i].tj_calls, 1);
 		ck_assert_int_eq(t[i].tj_ok, i % 2 == 0);
@@ -632,7 +538,7 @@ END_TEST
 
 START_TEST(sigchld_fallback)
 {
-	struct tjob t;
+	struct unit_job t;
 	char pidfile[128];
 	int shell, bg;
 
@@ -644,8 +550,8 @@ START_TEST(sigchld_fallback)
 	tjob_init(&t, "hang.sh", "j-hang", NULL);
 	tjob_start(&t);
 	read_pidfile(pidfile, &shell, &bg);
-	tjob_timeout(&t);
-	run_for(500);
+	unit_job_timeout(&t);
+	unit_loop_for(unit_loop, 500);
 	ck_assert(proc_gone(shell) && proc_gone(bg));
 	assert_no_children();
 	tjob_free(&t);
@@ -664,7 +570,7 @@ ru_us(const struct rusage *r)
 static void
 cost(int n, int batch)
 {
-	static struct tjob t[NJOBS_MAX];
+	static struct unit_job t[NJOBS_MAX];
 	struct rusage s0, s1, k0, k1;
 	uint64_t t0 = now_ms();
 	char jid[32];
@@ -678,7 +584,7 @@ cost(int n, int batch)
 			tjob_init(&t[i], "/bin/true", jid, "[1,2,3]");
 			tjob_start(&t[i]);
 		}
-		run_until_done(t, batch, 20000);
+		unit_jobs_wait(t, batch, 20000);
 		for (int i = 0; i < batch; i++) {
 			ck_assert_int_eq(t[i].tj_ok, 1);
 			tjob_free(&t[i]);
@@ -701,46 +607,19 @@ START_TEST(cost_per_job)
 }
 END_TEST
 
-static Suite *
-exec_suite(void)
-{
-	Suite *s = suite_create("exec");
-	TCase *tc = tcase_create("exec");
-
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 30);
-	tcase_add_test(tc, exit_zero_acks);
-	tcase_add_test(tc, nonzero_exit_fails_with_stderr_tail);
-	tcase_add_test(tc, killed_by_signal);
-	tcase_add_test(tc, command_not_found);
-	tcase_add_test(tc, command_not_executable);
-	tcase_add_test(tc, huge_job_reaches_stdin_whole);
-	tcase_add_test(tc, command_ignoring_stdin);
-	tcase_add_test(tc, job_environment);
-	tcase_add_test(tc, stdin_holds_the_job);
-	tcase_add_test(tc, stderr_flood_keeps_tail);
-	tcase_add_test(tc, stderr_binary_made_utf8);
-	tcase_add_test(tc, background_holder_does_not_delay);
-	tcase_add_test(tc, cancel_kills_the_group);
-	tcase_add_test(tc, cancel_escalates_to_sigkill);
-	tcase_add_test(tc, slot_reused_after_cancel);
-	tcase_add_test(tc, exit_terminates_leftovers);
-	tcase_add_test(tc, exit_kills_stubborn_leftovers);
-	tcase_add_test(tc, fifty_concurrent);
-	tcase_add_test(tc, sigchld_fallback);
-	tcase_add_test(tc, cost_per_job);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
 int
 main(void)
 {
-	SRunner *sr = srunner_create(exec_suite());
-	int failed;
+	const TTest *tests[] = {
+		command_not_executable, huge_job_reaches_stdin_whole, command_ignoring_stdin,
+		job_environment, stdin_holds_the_job, stderr_flood_keeps_tail,
+		stderr_binary_made_utf8, background_holder_does_not_delay, cancel_kills_the_group,
+		cancel_escalates_to_sigkill, slot_reused_after_cancel, exit_terminates_leftovers,
+		exit_kills_stubborn_leftovers, fifty_concurrent, sigchld_fallback, cost_per_job, NULL,
+	};
+	Suite *s = suite_create("exec");
+	TCase *tc = unit_tcase(s, "exec", setup, teardown, 30, tests);
 
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	tcase_add_loop_test(tc, exit_results, 0, (int)FKW_NELEM(exits));
+	return unit_run(s);
 }

@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include "fkc.h"
+#include "util.h"
+#include "unit_util.h"
 
 /* ---- a scripted server in the same loop ---- */
 
@@ -259,57 +261,46 @@ START_TEST(test_password_hash_sent)
 }
 END_TEST
 
-START_TEST(test_wrong_password_is_fatal)
-{
-	srv_start(SRV_BADPASS, "+HI {\"v\":2,\"i\":2,\"s\":\"ab\"}\r\n", NULL, NULL);
-	client_setup("nope", 2000);
-	RUN_UNTIL(closed);
-	ck_assert_int_eq(ready, 0);
-	ck_assert_int_eq(closed, 1);
-	ck_assert_int_eq(close_kind, FKC_CLOSE_FATAL);
-	ck_assert_ptr_nonnull(strstr(close_msg, "Invalid password"));
-}
-END_TEST
+/*
+ * Connections the client gives up on: the server greets with cc_greet (NULL:
+ * never) and answers HELLO as cc_hello says; the connection closes once, ready
+ * cc_ready times before, with no reply, of cc_kind, the message naming cc_why.
+ */
+static const struct {
+	const char	*cc_name;
+	enum srv_hello	 cc_hello;
+	const char	*cc_greet;
+	const char	*cc_password;
+	int		 cc_timeout_ms;
+	int		 cc_ready;
+	enum fkc_close	 cc_kind;
+	const char	*cc_why;
+} closes[] = {
+	{ "wrong password is fatal", SRV_BADPASS, "+HI {\"v\":2,\"i\":2,\"s\":\"ab\"}\r\n",
+	    "nope", 2000, 0, FKC_CLOSE_FATAL, "Invalid password" },
+	{ "password required but none", SRV_OK, "+HI {\"v\":2,\"i\":2,\"s\":\"ab\"}\r\n",
+	    NULL, 2000, 0, FKC_CLOSE_FATAL, "password" },
+	{ "EOF after HELLO", SRV_CLOSE, "+HI {\"v\":2}\r\n", NULL, 2000, 0, FKC_CLOSE_ERROR,
+	    "after HELLO" },
+	{ "handshake timeout", SRV_SILENT, NULL, NULL, 150, 0, FKC_CLOSE_ERROR, "150 ms" },
+	{ "not Faktory", SRV_OK, "-ERR go away\r\n", NULL, 2000, 0, FKC_CLOSE_ERROR, "greeting" },
+	/* HELLO accepted, then the server's connection limit */
+	{ "too many connections", SRV_OK_FULL, "+HI {\"v\":2}\r\n", NULL, 2000, 1,
+	    FKC_CLOSE_ERROR, "too many connections" },
+};
 
-START_TEST(test_password_required_but_none)
+START_TEST(test_handshake_closes)
 {
-	srv_start(SRV_OK, "+HI {\"v\":2,\"i\":2,\"s\":\"ab\"}\r\n", NULL, NULL);
-	client_setup(NULL, 2000);
+	srv_start(closes[_i].cc_hello, closes[_i].cc_greet, NULL, NULL);
+	client_setup(closes[_i].cc_password, closes[_i].cc_timeout_ms);
 	RUN_UNTIL(closed);
-	ck_assert_int_eq(close_kind, FKC_CLOSE_FATAL);
-	ck_assert_ptr_nonnull(strstr(close_msg, "password"));
-}
-END_TEST
-
-START_TEST(test_eof_after_hello)
-{
-	srv_start(SRV_CLOSE, "+HI {\"v\":2}\r\n", NULL, NULL);
-	client_setup(NULL, 2000);
-	RUN_UNTIL(closed);
-	ck_assert_int_eq(closed, 1);
-	ck_assert_int_eq(close_kind, FKC_CLOSE_ERROR);
-	ck_assert_ptr_nonnull(strstr(close_msg, "after HELLO"));
-}
-END_TEST
-
-START_TEST(test_handshake_timeout)
-{
-	srv_start(SRV_SILENT, NULL, NULL, NULL);
-	client_setup(NULL, 150);
-	RUN_UNTIL(closed);
-	ck_assert_int_eq(closed, 1);
-	ck_assert_int_eq(close_kind, FKC_CLOSE_ERROR);
-	ck_assert_ptr_nonnull(strstr(close_msg, "150 ms"));
-}
-END_TEST
-
-START_TEST(test_not_faktory)
-{
-	srv_start(SRV_OK, "-ERR go away\r\n", NULL, NULL);
-	client_setup(NULL, 2000);
-	RUN_UNTIL(closed);
-	ck_assert_int_eq(close_kind, FKC_CLOSE_ERROR);
-	ck_assert_ptr_nonnull(strstr(close_msg, "greeting"));
+	ck_assert_msg(closed == 1, "%s: closed %d times", closes[_i].cc_name, closed);
+	ck_assert_msg(ready == closes[_i].cc_ready, "%s: ready %d times", closes[_i].cc_name, ready);
+	ck_assert_msg(nreplies == 0, "%s: %d replies", closes[_i].cc_name, nreplies);
+	ck_assert_msg(close_kind == closes[_i].cc_kind, "%s: close kind %d", closes[_i].cc_name,
+	    (int)close_kind);
+	ck_assert_msg(strstr(close_msg, closes[_i].cc_why) != NULL, "%s: close message: %s",
+	    closes[_i].cc_name, close_msg);
 }
 END_TEST
 
@@ -325,18 +316,6 @@ START_TEST(test_pipelined_replies_in_order)
 	ck_assert_str_eq(replies[0], "+A");
 	ck_assert_str_eq(replies[1], "+B");
 	ck_assert_str_eq(replies[2], "+C");
-}
-END_TEST
-
-START_TEST(test_too_many_connections)
-{
-	srv_start(SRV_OK_FULL, "+HI {\"v\":2}\r\n", NULL, NULL);
-	client_setup(NULL, 2000);
-	RUN_UNTIL(closed);
-	ck_assert_int_eq(closed, 1);
-	ck_assert_int_eq(close_kind, FKC_CLOSE_ERROR);
-	ck_assert_ptr_nonnull(strstr(close_msg, "too many connections"));
-	ck_assert_int_eq(nreplies, 0);
 }
 END_TEST
 
@@ -359,35 +338,16 @@ START_TEST(test_connection_refused)
 }
 END_TEST
 
-static Suite *
-fkc_suite(void)
-{
-	Suite *s = suite_create("fkc");
-	TCase *tc = tcase_create("conn");
-
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, test_handshake_split_greeting);
-	tcase_add_test(tc, test_password_hash_sent);
-	tcase_add_test(tc, test_wrong_password_is_fatal);
-	tcase_add_test(tc, test_password_required_but_none);
-	tcase_add_test(tc, test_eof_after_hello);
-	tcase_add_test(tc, test_handshake_timeout);
-	tcase_add_test(tc, test_not_faktory);
-	tcase_add_test(tc, test_pipelined_replies_in_order);
-	tcase_add_test(tc, test_too_many_connections);
-	tcase_add_test(tc, test_connection_refused);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
 int
 main(void)
 {
-	SRunner *sr = srunner_create(fkc_suite());
-	int nf;
+	const TTest *tests[] = {
+		test_handshake_split_greeting, test_password_hash_sent,
+		test_pipelined_replies_in_order, test_connection_refused, NULL,
+	};
+	Suite *s = suite_create("fkc");
+	TCase *tc = unit_tcase(s, "conn", setup, teardown, 0, tests);
 
-	srunner_run_all(sr, CK_NORMAL);
-	nf = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return nf == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	tcase_add_loop_test(tc, test_handshake_closes, 0, (int)FKW_NELEM(closes));
+	return unit_run(s);
 }

@@ -2,9 +2,10 @@
 /*
  * test_plugin: loads real plugins (the example .so from the build, and small
  * ones compiled here with $CC against worker/fkworker.h) and runs jobs
- * through them on a real loop. This program stands in for wrk_job.c: its
- * wrk_job_done records each result; a timeout is played as wrk_job_abort
- * does it (hd_cancel, then FAIL "Timeout").
+ * through them on a real loop. unit_job.c stands in for wrk_job.c: its
+ * wrk_job_done records each result and, as wrk_job_clear does, drops the
+ * job's JSON; a timeout is played as wrk_job_abort does it (hd_cancel, then
+ * FAIL "Timeout").
  */
 #include <check.h>
 #include <dlfcn.h>
@@ -17,56 +18,12 @@
 #include "ev.h"
 #include "util.h"
 #include "wrk_job.h"
+#include "unit_job.h"
+#include "unit_util.h"
 
-struct tjob {
-	struct wrk_job	 tj_job;	/* first: wrk_job_done casts back */
-	int		 tj_calls;
-	int		 tj_ok;
-	char		 tj_errtype[128];
-	char		 tj_msg[1200];
-};
-
-static struct ev_loop *loop;
 static char root[1024];
 static char example_so[1200];
 static char tmp_dir[64];
-
-struct ev_loop *
-wrk_loop(void)
-{
-	return loop;
-}
-
-int
-wrk_job_done(struct wrk_job *j, int ok, const char *errtype, const char *message)
-{
-	struct tjob *t = (struct tjob *)j;
-
-	t->tj_calls++;
-	if (j->jb_state != WRK_JOB_RUNNING)
-		return -1;
-	j->jb_state = WRK_JOB_DONE;
-	t->tj_ok = ok;
-	snprintf(t->tj_errtype, sizeof(t->tj_errtype), "%s", errtype != NULL ? errtype : "");
-	snprintf(t->tj_msg, sizeof(t->tj_msg), "%s", message != NULL ? message : "");
-	/* The report carries both in JSON: they must fit and be UTF-8. */
-	if (!ok) {
-		json_t *s = json_pack("{s:s, s:s}", "e", t->tj_errtype, "m", t->tj_msg);
-
-		ck_assert_uint_le(strlen(t->tj_errtype), 100);
-		ck_assert_uint_le(strlen(t->tj_msg), 1000);
-		ck_assert_ptr_nonnull(s);
-		json_decref(s);
-	}
-	/* What wrk_job_clear does: the job's JSON is gone once it is reported. */
-	json_decref(j->jb_json);
-	j->jb_json = NULL;
-	j->jb_args = NULL;
-	j->jb_jid = j->jb_jobtype = NULL;
-	free((char *)(uintptr_t)j->jb_raw);
-	j->jb_raw = NULL;
-	return 0;
-}
 
 static void
 setup(void)
@@ -77,21 +34,18 @@ setup(void)
 	ck_assert_ptr_nonnull(realpath(r != NULL ? r : ".", root));
 	snprintf(path, sizeof(path), "%s/plugins/example.so", b != NULL ? b : "build");
 	ck_assert_msg(realpath(path, example_so) != NULL, "%s: build it first", path);
-	snprintf(tmp_dir, sizeof(tmp_dir), "/tmp/fkw-plugin.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(tmp_dir));
-	ck_assert_ptr_nonnull(loop = ev_loop_new());
+	unit_tmpdir(tmp_dir, sizeof(tmp_dir), "fkw-plugin");
+	ck_assert_ptr_nonnull(unit_loop = ev_loop_new());
+	unit_job_clears = 1;
 }
 
 static void
 teardown(void)
 {
-	char cmd[128];
-
 	wrk_plugin_unload_all();
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmp_dir);
-	ck_assert_int_eq(system(cmd), 0);
-	ev_loop_free(loop);
-	loop = NULL;
+	unit_tmpdir_remove(tmp_dir);
+	ev_loop_free(unit_loop);
+	unit_loop = NULL;
 }
 
 /* ==== Plugins compiled for the test ==== */
@@ -161,15 +115,12 @@ build_so(const char *name, const char *src)
 {
 	static char so[8][256];
 	static int nso;
-	const char *cc = getenv("CC") != NULL ? getenv("CC") : "cc";
-	char c[256], cmd[2048], *out = so[nso++ % 8];
-	FILE *f;
+	const char *cc = getenv("CC") != NULL ? getenv("CC") : "cc", *c;
+	char file[256], cmd[2048], *out = so[nso++ % 8];
 
-	snprintf(c, sizeof(c), "%s/%s.c", tmp_dir, name);
+	snprintf(file, sizeof(file), "%s.c", name);
+	c = unit_write_file(tmp_dir, file, src);
 	snprintf(out, 256, "%s/%s.so", tmp_dir, name);
-	ck_assert_ptr_nonnull(f = fopen(c, "w"));
-	fputs(src, f);
-	fclose(f);
 	snprintf(cmd, sizeof(cmd), "%s -std=c11 -Wall -Werror -shared -fPIC -I%s/worker -o %s %s",
 	    cc, root, out, c);
 	ck_assert_msg(system(cmd) == 0, "cannot compile %s", c);
@@ -237,7 +188,7 @@ load_err(const char *path)
 
 /* A job of jobtype routed by handlers[route], args as JSON text. */
 static void
-tjob_start(struct tjob *t, int route, const char *jobtype, const char *args)
+tjob_start(struct unit_job *t, int route, const char *jobtype, const char *args)
 {
 	struct wrk_job *j = &t->tj_job;
 	const struct wrk_handler *h;
@@ -262,37 +213,11 @@ tjob_start(struct tjob *t, int route, const char *jobtype, const char *args)
 	ck_assert_int_eq(h->hd_start(j), 0);
 }
 
-static void
-tjob_timeout(struct tjob *t)
-{
-	t->tj_job.jb_handler->hd_cancel(&t->tj_job);
-	ck_assert_int_eq(wrk_job_done(&t->tj_job, 0, "Timeout", "job exceeded its timeout"), 0);
-}
-
-static uint64_t
-run_until_done(struct tjob *t, uint64_t ms)
-{
-	uint64_t t0 = now_ms();
-
-	while (t->tj_calls == 0 && now_ms() - t0 < ms)
-		ck_assert_int_eq(ev_run_once(loop, 20), 0);
-	return now_ms() - t0;
-}
-
-static void
-run_for(uint64_t ms)
-{
-	uint64_t t0 = now_ms();
-
-	while (now_ms() - t0 < ms)
-		ck_assert_int_eq(ev_run_once(loop, 20), 0);
-}
-
 /* ==== The example plugin ==== */
 
 START_TEST(example_echo_acks)
 {
-	struct tjob t;
+	struct unit_job t;
 
 	load_ok(example_so);
 	ck_assert_ptr_null(wrk_plugin_handler(&handlers[3]));	/* not a plugin entry */
@@ -303,28 +228,41 @@ START_TEST(example_echo_acks)
 }
 END_TEST
 
-START_TEST(example_echo_fails_with_message)
+/* Jobs the example plugin fails at once (route: the entry of handlers[] the job takes). */
+static const struct {
+	int		 ef_route;
+	const char	*ef_jobtype, *ef_args, *ef_errtype, *ef_msg;
+} example_fails[] = {
+	{ 0, "echo", "[42, true]", "BadArgs", "echo: args[0] must be a string, got [42,true]" },
+	{ 1, "delay", "[\"soon\"]", "BadArgs",
+	    "delay: args[0] must be milliseconds from 0 to 86400000" },
+	/* "*" routes every jobtype to the plugin, which registered no "resize" */
+	{ 2, "resize", "[]", "NoHandler", "plugin example.so has no handler for jobtype \"resize\"" },
+};
+
+START_TEST(example_fails_at_once)
 {
-	struct tjob t;
+	struct unit_job t;
 
 	load_ok(example_so);
-	tjob_start(&t, 0, "echo", "[42, true]");
+	tjob_start(&t, example_fails[_i].ef_route, example_fails[_i].ef_jobtype,
+	    example_fails[_i].ef_args);
 	ck_assert_int_eq(t.tj_calls, 1);
 	ck_assert_int_eq(t.tj_ok, 0);
-	ck_assert_str_eq(t.tj_errtype, "BadArgs");
-	ck_assert_str_eq(t.tj_msg, "echo: args[0] must be a string, got [42,true]");
+	ck_assert_str_eq(t.tj_errtype, example_fails[_i].ef_errtype);
+	ck_assert_str_eq(t.tj_msg, example_fails[_i].ef_msg);
 }
 END_TEST
 
 START_TEST(example_delay_completes_later)
 {
-	struct tjob t;
+	struct unit_job t;
 	uint64_t ms;
 
 	load_ok(example_so);
 	tjob_start(&t, 1, "delay", "[150]");
 	ck_assert_int_eq(t.tj_calls, 0);	/* FKW_ASYNC */
-	ms = run_until_done(&t, 3000);
+	ms = unit_jobs_wait(&t, 1, 3000);
 	ck_assert_int_eq(t.tj_calls, 1);
 	ck_assert_int_eq(t.tj_ok, 1);
 	ck_assert_uint_ge(ms, 140);
@@ -334,21 +272,13 @@ END_TEST
 
 START_TEST(example_delay_many_at_once)
 {
-	static struct tjob t[200];
+	static struct unit_job t[200];
 	uint64_t t0 = now_ms();
-	int done;
 
 	load_ok(example_so);
 	for (int i = 0; i < 200; i++)
 		tjob_start(&t[i], 1, "delay", i % 2 ? "[100]" : "[50]");
-	while (now_ms() - t0 < 3000) {
-		done = 0;
-		for (int i = 0; i < 200; i++)
-			done += t[i].tj_calls;
-		if (done == 200)
-			break;
-		ck_assert_int_eq(ev_run_once(loop, 20), 0);
-	}
+	unit_jobs_wait(t, 200, 3000);
 	for (int i = 0; i < 200; i++) {
 		ck_assert_int_eq(t[i].tj_calls, 1);
 		ck_assert_int_eq(t[i].tj_ok, 1);
@@ -358,51 +288,27 @@ START_TEST(example_delay_many_at_once)
 }
 END_TEST
 
-START_TEST(example_delay_bad_args)
-{
-	struct tjob t;
-
-	load_ok(example_so);
-	tjob_start(&t, 1, "delay", "[\"soon\"]");
-	ck_assert_int_eq(t.tj_calls, 1);
-	ck_assert_str_eq(t.tj_errtype, "BadArgs");
-	ck_assert_str_eq(t.tj_msg, "delay: args[0] must be milliseconds from 0 to 86400000");
-}
-END_TEST
-
 START_TEST(example_delay_cancel_stops_timer)
 {
-	struct tjob t;
+	struct unit_job t;
 
 	load_ok(example_so);
 	tjob_start(&t, 1, "delay", "[100]");
-	tjob_timeout(&t);
+	unit_job_timeout(&t);
 	ck_assert_ptr_null(t.tj_job.jb_hdata);
 	/* The slot is reused at once: a new job runs while the old timer must be gone. */
 	tjob_start(&t, 1, "delay", "[250]");
-	run_for(150);
+	unit_loop_for(unit_loop, 150);
 	ck_assert_int_eq(t.tj_calls, 0);
-	run_until_done(&t, 2000);
+	unit_jobs_wait(&t, 1, 2000);
 	ck_assert_int_eq(t.tj_calls, 1);
 	ck_assert_int_eq(t.tj_ok, 1);
 }
 END_TEST
 
-START_TEST(unregistered_jobtype_is_nohandler)
-{
-	struct tjob t;
-
-	load_ok(example_so);
-	tjob_start(&t, 2, "resize", "[]");
-	ck_assert_int_eq(t.tj_calls, 1);
-	ck_assert_str_eq(t.tj_errtype, "NoHandler");
-	ck_assert_str_eq(t.tj_msg, "plugin example.so has no handler for jobtype \"resize\"");
-}
-END_TEST
-
 START_TEST(unload_calls_fini_and_reload_works)
 {
-	struct tjob t;
+	struct unit_job t;
 
 	load_ok(example_so);
 	wrk_plugin_unload_all();
@@ -424,73 +330,83 @@ START_TEST(missing_so_is_clear)
 }
 END_TEST
 
-START_TEST(so_without_init_is_clear)
-{
-	const char *so = build_so("noinit", "#include \"fkworker.h\"\n"
-	    "const int fkw_plugin_api_version = FKW_PLUGIN_API_VERSION;\n");
-	char want[512];
-
-	snprintf(want, sizeof(want), "plugin %s: does not export fkw_plugin_init", so);
-	ck_assert_str_eq(load_err(so), want);
-}
-END_TEST
-
-START_TEST(so_without_version_is_clear)
-{
-	const char *so = build_so("nover", "int fkw_plugin_init(void *p);\n"
-	    "int fkw_plugin_init(void *p) { (void)p; return 0; }\n");
-	const char *err = load_err(so);
-
-	ck_assert_msg(strstr(err, "no fkw_plugin_api_version symbol") != NULL, "%s", err);
-	ck_assert_msg(strstr(err, so) != NULL, "%s", err);
-}
-END_TEST
-
-START_TEST(so_of_other_version_is_clear)
-{
-	const char *so = build_so("v99", "#include \"fkworker.h\"\n"
+/*
+ * Plugins that do not load: the error is "plugin PATH: " then lf_err
+ * (lf_exact), or names PATH and contains lf_err.
+ */
+static const struct {
+	const char	*lf_name, *lf_src, *lf_err;
+	int		 lf_exact;
+} load_fails[] = {
+	{ "noinit", "#include \"fkworker.h\"\n"
+	    "const int fkw_plugin_api_version = FKW_PLUGIN_API_VERSION;\n",
+	    "does not export fkw_plugin_init", 1 },
+	{ "nover", "int fkw_plugin_init(void *p);\n"
+	    "int fkw_plugin_init(void *p) { (void)p; return 0; }\n",
+	    "no fkw_plugin_api_version symbol", 0 },
+	{ "v99", "#include \"fkworker.h\"\n"
 	    "const int fkw_plugin_api_version = 99;\n"
-	    "int fkw_plugin_init(struct fkw_plugin *p) { (void)p; return 0; }\n");
-	char want[512];
-
-	snprintf(want, sizeof(want), "plugin %s: built for plugin API version 99; this fkworker "
-	    "provides version 1: rebuild it against this fkworker.h", so);
-	ck_assert_str_eq(load_err(so), want);
-}
-END_TEST
-
-START_TEST(init_failure_is_clear)
-{
-	const char *so = build_so("initfail", "#include \"fkworker.h\"\n"
+	    "int fkw_plugin_init(struct fkw_plugin *p) { (void)p; return 0; }\n",
+	    "built for plugin API version 99; this fkworker provides version 1: rebuild it "
+	    "against this fkworker.h", 1 },
+	{ "initfail", "#include \"fkworker.h\"\n"
 	    "const int fkw_plugin_api_version = FKW_PLUGIN_API_VERSION;\n"
 	    "int fkw_plugin_init(struct fkw_plugin *p) {\n"
-	    "  fkw_plugin_set_error(p, \"cannot reach %s\", \"db:5432\"); return -1; }\n");
+	    "  fkw_plugin_set_error(p, \"cannot reach %s\", \"db:5432\"); return -1; }\n",
+	    "fkw_plugin_init failed: cannot reach db:5432", 1 },
+	/* an init that registers nothing is refused */
+	{ "noreg", "#include \"fkworker.h\"\n"
+	    "const int fkw_plugin_api_version = FKW_PLUGIN_API_VERSION;\n"
+	    "int fkw_plugin_init(struct fkw_plugin *p) { (void)p; return 0; }\n",
+	    "registered no jobtype", 0 },
+};
+
+START_TEST(load_failure_is_clear)
+{
+	const char *so = build_so(load_fails[_i].lf_name, load_fails[_i].lf_src);
+	const char *err = load_err(so);
 	char want[512];
 
-	snprintf(want, sizeof(want), "plugin %s: fkw_plugin_init failed: cannot reach db:5432", so);
-	ck_assert_str_eq(load_err(so), want);
-}
-END_TEST
-
-START_TEST(init_registering_nothing_is_refused)
-{
-	const char *so = build_so("noreg", "#include \"fkworker.h\"\n"
-	    "const int fkw_plugin_api_version = FKW_PLUGIN_API_VERSION;\n"
-	    "int fkw_plugin_init(struct fkw_plugin *p) { (void)p; return 0; }\n");
-	const char *err = load_err(so);
-
-	ck_assert_msg(strstr(err, "registered no jobtype") != NULL, "%s", err);
+	if (load_fails[_i].lf_exact) {
+		snprintf(want, sizeof(want), "plugin %s: %s", so, load_fails[_i].lf_err);
+		ck_assert_str_eq(err, want);
+	} else {
+		ck_assert_msg(strstr(err, load_fails[_i].lf_err) != NULL, "%s", err);
+		ck_assert_msg(strstr(err, so) != NULL, "%s", err);
+	}
 }
 END_TEST
 
 /* ==== The API, through the probe plugin ==== */
 
-START_TEST(api_accessors)
+/* Builds the probe plugin and loads it ("*" routes every jobtype to it); returns its path. */
+static const char *
+load_probe(void)
 {
 	const char *so = build_so("probe", probe_src);
-	struct tjob t;
 
 	load_ok(so);
+	return so;
+}
+
+/* A probe job of jobtype that completes later (FKW_ASYNC), failed with errtype and msg. */
+static void
+fails_later(const char *jobtype, const char *errtype, const char *msg)
+{
+	struct unit_job t;
+
+	tjob_start(&t, 2, jobtype, "[]");
+	ck_assert_int_eq(t.tj_calls, 0);
+	unit_jobs_wait(&t, 1, 2000);
+	ck_assert_str_eq(t.tj_errtype, errtype);
+	ck_assert_str_eq(t.tj_msg, msg);
+}
+
+START_TEST(api_accessors)
+{
+	const char *so = load_probe();
+	struct unit_job t;
+
 	ck_assert_int_eq(*probe_int(so, "reg_checks"), 1);
 	tjob_start(&t, 2, "probe", "[7, 2.5, \"s\"]");
 	ck_assert_int_eq(t.tj_calls, 1);
@@ -508,10 +424,9 @@ END_TEST
 
 START_TEST(api_completion_rules)
 {
-	const char *so = build_so("probe", probe_src);
-	struct tjob t;
+	struct unit_job t;
 
-	load_ok(so);
+	load_probe();
 	/* Failed inside the handler, then a second completion: reported once. */
 	tjob_start(&t, 2, "inline", "[]");
 	ck_assert_int_eq(t.tj_calls, 1);
@@ -530,37 +445,25 @@ START_TEST(api_completion_rules)
 	ck_assert_str_eq(t.tj_msg, "");
 	tjob_start(&t, 2, "other.type", "[]");
 	ck_assert_str_eq(t.tj_msg, "star got other.type");
-	tjob_start(&t, 2, "asyncfail", "[]");
-	ck_assert_int_eq(t.tj_calls, 0);
-	run_until_done(&t, 2000);
-	ck_assert_str_eq(t.tj_errtype, "Later");
-	ck_assert_str_eq(t.tj_msg, "after the timer");
+	fails_later("asyncfail", "Later", "after the timer");
 }
 END_TEST
 
 START_TEST(api_watch_fd)
 {
-	const char *so = build_so("probe", probe_src);
-	struct tjob t;
-
-	load_ok(so);
-	tjob_start(&t, 2, "watch", "[]");
-	ck_assert_int_eq(t.tj_calls, 0);
-	run_until_done(&t, 2000);
-	ck_assert_str_eq(t.tj_errtype, "Watched");
-	ck_assert_str_eq(t.tj_msg, "got ping ev=1");
+	load_probe();
+	fails_later("watch", "Watched", "got ping ev=1");
 }
 END_TEST
 
 START_TEST(cancel_without_callback_ignores_late_ack)
 {
-	const char *so = build_so("probe", probe_src);
-	struct tjob t;
+	const char *so = load_probe();
+	struct unit_job t;
 
-	load_ok(so);
 	tjob_start(&t, 2, "nocancel", "[100]");
-	tjob_timeout(&t);
-	run_for(300);
+	unit_job_timeout(&t);
+	unit_loop_for(unit_loop, 300);
 	/* The plugin's timer fired and tried to ACK: refused, the job was reported once. */
 	ck_assert_int_eq(*probe_int(so, "late_rc"), -1);
 	ck_assert_int_eq(t.tj_calls, 1);
@@ -593,56 +496,30 @@ START_TEST(one_init_per_file)
 	ck_assert_ptr_nonnull(wrk_plugin_handler(&handlers[4]));
 	/* Unloading runs fini, and drops the timers the plugin left (its code is unmapped). */
 	{
-		struct tjob t;
+		struct unit_job t;
 
 		tjob_start(&t, 2, "nocancel", "[100]");
-		tjob_timeout(&t);
+		unit_job_timeout(&t);
 	}
 	wrk_plugin_unload_all();
 	ck_assert_int_eq(stat(mark, &st), 0);
-	run_for(250);
+	unit_loop_for(unit_loop, 250);
 }
 END_TEST
-
-static Suite *
-plugin_suite(void)
-{
-	Suite *s = suite_create("plugin");
-	TCase *tc = tcase_create("plugin");
-
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 30);
-	tcase_add_test(tc, example_echo_acks);
-	tcase_add_test(tc, example_echo_fails_with_message);
-	tcase_add_test(tc, example_delay_completes_later);
-	tcase_add_test(tc, example_delay_many_at_once);
-	tcase_add_test(tc, example_delay_bad_args);
-	tcase_add_test(tc, example_delay_cancel_stops_timer);
-	tcase_add_test(tc, unregistered_jobtype_is_nohandler);
-	tcase_add_test(tc, unload_calls_fini_and_reload_works);
-	tcase_add_test(tc, missing_so_is_clear);
-	tcase_add_test(tc, so_without_init_is_clear);
-	tcase_add_test(tc, so_without_version_is_clear);
-	tcase_add_test(tc, so_of_other_version_is_clear);
-	tcase_add_test(tc, init_failure_is_clear);
-	tcase_add_test(tc, init_registering_nothing_is_refused);
-	tcase_add_test(tc, api_accessors);
-	tcase_add_test(tc, api_completion_rules);
-	tcase_add_test(tc, api_watch_fd);
-	tcase_add_test(tc, cancel_without_callback_ignores_late_ack);
-	tcase_add_test(tc, one_init_per_file);
-	suite_add_tcase(s, tc);
-	return s;
-}
 
 int
 main(void)
 {
-	SRunner *sr = srunner_create(plugin_suite());
-	int failed;
+	const TTest *tests[] = {
+		example_echo_acks, example_delay_completes_later, example_delay_many_at_once,
+		example_delay_cancel_stops_timer, unload_calls_fini_and_reload_works,
+		missing_so_is_clear, api_accessors, api_completion_rules, api_watch_fd,
+		cancel_without_callback_ignores_late_ack, one_init_per_file, NULL,
+	};
+	Suite *s = suite_create("plugin");
+	TCase *tc = unit_tcase(s, "plugin", setup, teardown, 30, tests);
 
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	tcase_add_loop_test(tc, example_fails_at_once, 0, (int)FKW_NELEM(example_fails));
+	tcase_add_loop_test(tc, load_failure_is_clear, 0, (int)FKW_NELEM(load_fails));
+	return unit_run(s);
 }

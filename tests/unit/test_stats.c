@@ -12,6 +12,7 @@
 
 #include "ctl.h"
 #include "stats.h"
+#include "unit_util.h"
 
 /* A ring on the heap with size data bytes. */
 static struct stats_ring *
@@ -499,39 +500,17 @@ START_TEST(test_counters_unknown_keys_and_bad_types)
 }
 END_TEST
 
-static Suite *
-stats_suite(void)
-{
-	Suite *s = suite_create("stats");
-	TCase *tc = tcase_create("core");
-
-	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, test_region_layout);
-	tcase_add_test(tc, test_region_rejects_bad_sizes);
-	tcase_add_test(tc, test_region_shared_across_fork);
-	tcase_add_test(tc, test_ring_put_get);
-	tcase_add_test(tc, test_ring_wraps);
-	tcase_add_test(tc, test_ring_full_drops);
-	tcase_add_test(tc, test_ring_oversize);
-	tcase_add_test(tc, test_ring_corrupt_resets);
-	tcase_add_test(tc, test_ring_across_processes);
-	tcase_add_test(tc, test_seqlock_basic);
-	tcase_add_test(tc, test_seqlock_concurrent);
-	tcase_add_test(tc, test_lat_buckets);
-	tcase_add_test(tc, test_counters_roundtrip);
-	tcase_add_test(tc, test_counters_unknown_keys_and_bad_types);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
 int
 main(void)
 {
-	SRunner *sr = srunner_create(stats_suite());
-	int failed;
+	const TTest *tests[] = {
+		test_region_layout, test_region_rejects_bad_sizes,
+		test_region_shared_across_fork, test_ring_put_get, test_ring_wraps,
+		test_ring_full_drops, test_ring_oversize, test_ring_corrupt_resets,
+		test_ring_across_processes, test_seqlock_basic, test_seqlock_concurrent,
+		test_lat_buckets, test_counters_roundtrip,
+		test_counters_unknown_keys_and_bad_types, NULL,
+	};
 
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return unit_main("stats", "core", NULL, NULL, 60, tests);
 }

@@ -8,6 +8,7 @@
 
 #include "ev.h"
 #include "util.h"
+#include "unit_util.h"
 
 START_TEST(test_buf_grow_consume)
 {
@@ -202,32 +203,14 @@ START_TEST(test_ev_io_del_pending)
 }
 END_TEST
 
-static Suite *
-util_suite(void)
-{
-	Suite *s = suite_create("util");
-	TCase *tc = tcase_create("core");
-
-	tcase_add_test(tc, test_buf_grow_consume);
-	tcase_add_test(tc, test_parse_ll_bounds);
-	tcase_add_test(tc, test_parse_size);
-	tcase_add_test(tc, test_rand_below);
-	tcase_add_test(tc, test_rss);
-	tcase_add_test(tc, test_ev_timers_order);
-	tcase_add_test(tc, test_ev_timer_restart);
-	tcase_add_test(tc, test_ev_io_del_pending);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
 int
 main(void)
 {
-	SRunner *sr = srunner_create(util_suite());
-	int nf;
+	const TTest *tests[] = {
+		test_buf_grow_consume, test_parse_ll_bounds, test_parse_size, test_rand_below,
+		test_rss, test_ev_timers_order, test_ev_timer_restart, test_ev_io_del_pending,
+		NULL,
+	};
 
-	srunner_run_all(sr, CK_NORMAL);
-	nf = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return nf == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return unit_main("util", "core", NULL, NULL, 0, tests);
 }
