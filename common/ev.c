@@ -16,9 +16,7 @@ struct ev_loop {
 	int		  el_stop;
 	uint64_t	  el_now;
 	uint64_t	  el_now_us;	/* the same instant in microseconds */
-	struct ev_timer	**el_heap;	/* min-heap on tm_at */
-	int		  el_nheap;
-	int		  el_capheap;
+	struct heap	  el_timers;	/* ev_timer.tm_node, on the deadline */
 	struct epoll_event el_evs[EV_BATCH];	/* the batch being dispatched */
 	int		  el_nevs;
 	int		  el_cur;
@@ -46,10 +44,8 @@ ev_loop_free(struct ev_loop *l)
 {
 	if (l == NULL)
 		return;
-	for (int i = 0; i < l->el_nheap; i++)
-		l->el_heap[i]->tm_idx = -1;
+	heap_free(&l->el_timers);
 	close(l->el_epfd);
-	free(l->el_heap);
 	free(l);
 }
 
@@ -110,86 +106,32 @@ ev_io_del(struct ev_loop *l, struct ev_io *io)
 void
 ev_timer_init(struct ev_timer *t, ev_timer_cb *cb, void *arg)
 {
-	t->tm_at = 0;
+	heap_node_init(&t->tm_node);
 	t->tm_cb = cb;
 	t->tm_arg = arg;
-	t->tm_idx = -1;
-}
-
-static void
-heap_set(struct ev_loop *l, int i, struct ev_timer *t)
-{
-	l->el_heap[i] = t;
-	t->tm_idx = i;
-}
-
-static void
-heap_up(struct ev_loop *l, int i)
-{
-	struct ev_timer *t = l->el_heap[i];
-
-	while (i > 0) {
-		int p = (i - 1) / 2;
-		if (l->el_heap[p]->tm_at <= t->tm_at)
-			break;
-		heap_set(l, i, l->el_heap[p]);
-		i = p;
-	}
-	heap_set(l, i, t);
-}
-
-static void
-heap_down(struct ev_loop *l, int i)
-{
-	struct ev_timer *t = l->el_heap[i];
-
-	for (;;) {
-		int c = 2 * i + 1;
-		if (c >= l->el_nheap)
-			break;
-		if (c + 1 < l->el_nheap &&
-		    l->el_heap[c + 1]->tm_at < l->el_heap[c]->tm_at)
-			c++;
-		if (t->tm_at <= l->el_heap[c]->tm_at)
-			break;
-		heap_set(l, i, l->el_heap[c]);
-		i = c;
-	}
-	heap_set(l, i, t);
 }
 
 void
 ev_timer_stop(struct ev_loop *l, struct ev_timer *t)
 {
-	int i = t->tm_idx;
-
-	if (i < 0)
-		return;
-	t->tm_idx = -1;
-	if (--l->el_nheap == i)
-		return;
-	struct ev_timer *m = l->el_heap[l->el_nheap];
-	heap_set(l, i, m);
-	heap_up(l, i);
-	heap_down(l, m->tm_idx);
+	if (heap_node_on(&t->tm_node))
+		heap_remove(&l->el_timers, &t->tm_node);
 }
 
 int
 ev_timer_start(struct ev_loop *l, struct ev_timer *t, uint64_t ms)
 {
 	ev_timer_stop(l, t);
-	if (l->el_nheap == l->el_capheap) {
-		int cap = l->el_capheap ? l->el_capheap * 2 : 64;
-		struct ev_timer **h = realloc(l->el_heap, (size_t)cap * sizeof(*h));
-		if (h == NULL)
-			return -1;
-		l->el_heap = h;
-		l->el_capheap = cap;
-	}
-	t->tm_at = l->el_now + ms;
-	heap_set(l, l->el_nheap++, t);
-	heap_up(l, t->tm_idx);
-	return 0;
+	t->tm_node.hn_key = l->el_now + ms;
+	return heap_push(&l->el_timers, &t->tm_node);
+}
+
+static struct ev_timer *
+first_timer(const struct ev_loop *l)
+{
+	struct heap_node *n = heap_top(&l->el_timers);
+
+	return n != NULL ? heap_entry(n, struct ev_timer, tm_node) : NULL;
 }
 
 uint64_t
@@ -215,11 +157,11 @@ static void
 run_timers(struct ev_loop *l)
 {
 	/* Bounded so that a timer re-arming itself at 0 ms cannot starve I/O. */
-	int budget = l->el_nheap + 16;
+	size_t budget = l->el_timers.hp_len + 16;
+	struct ev_timer *t;
 
-	while (l->el_nheap > 0 && budget-- > 0) {
-		struct ev_timer *t = l->el_heap[0];
-		if (t->tm_at > l->el_now)
+	while ((t = first_timer(l)) != NULL && budget-- > 0) {
+		if (t->tm_node.hn_key > l->el_now)
 			break;
 		ev_timer_stop(l, t);
 		t->tm_cb(l, t);
@@ -229,10 +171,11 @@ run_timers(struct ev_loop *l)
 int
 ev_run_once(struct ev_loop *l, int max_ms)
 {
+	struct ev_timer *first = first_timer(l);
 	int timeout = max_ms, n;
 
-	if (l->el_nheap > 0) {
-		uint64_t at = l->el_heap[0]->tm_at;
+	if (first != NULL) {
+		uint64_t at = first->tm_node.hn_key;
 		int tt = at <= l->el_now ? 0 :
 		    (at - l->el_now > 1000000 ? 1000000 : (int)(at - l->el_now));
 		if (timeout < 0 || tt < timeout)

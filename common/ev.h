@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <sys/epoll.h>
 
+#include "heap.h"
+
 struct ev_loop;
 struct ev_io;
 struct ev_timer;
@@ -27,10 +29,9 @@ struct ev_io {
 };
 
 struct ev_timer {
-	uint64_t	 tm_at;		/* monotonic ms deadline */
+	struct heap_node tm_node;	/* hn_key: the monotonic ms deadline */
 	ev_timer_cb	*tm_cb;
 	void		*tm_arg;
-	int		 tm_idx;	/* heap index, -1 when not armed */
 };
 
 struct ev_loop	*ev_loop_new(void);
@@ -49,7 +50,7 @@ void	 ev_timer_init(struct ev_timer *, ev_timer_cb *, void *arg);
 /* (Re)arms the timer to fire once after ms milliseconds. -1 on ENOMEM. */
 int	 ev_timer_start(struct ev_loop *, struct ev_timer *, uint64_t ms);
 void	 ev_timer_stop(struct ev_loop *, struct ev_timer *);
-static inline int ev_timer_active(const struct ev_timer *t) { return t->tm_idx >= 0; }
+static inline int ev_timer_active(const struct ev_timer *t) { return heap_node_on(&t->tm_node); }
 
 /* The loop's cached monotonic clock (ms), refreshed once per iteration. */
 uint64_t ev_now(struct ev_loop *);

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "ev.h"
+#include "heap.h"
 #include "util.h"
 
 #define BRK_VERSION		"1.9.4"	/* what INFO reports: the captured server */
@@ -48,20 +49,15 @@ void	*bmap_get(const struct bmap *, const char *key, size_t klen);
 int	 bmap_put(struct bmap *, const char *key, size_t klen, void *val);
 /* Removes and returns the value, or NULL. */
 void	*bmap_del(struct bmap *, const char *key, size_t klen);
+/*
+ * The value under key, or with create a new one: size zeroed bytes whose
+ * flexible array member at key_off receives the key (NUL-terminated), and
+ * is stored under that copy; *created says which. NULL when absent and not
+ * create, or on ENOMEM.
+ */
+void	*bmap_intern(struct bmap *, const char *key, size_t klen, size_t size,
+	    size_t key_off, int create, int *created);
 void	 bmap_clear(struct bmap *);
-
-/* ---- brk_heap.c: min-heap of jobs on j_due, index kept in j_hidx ---- */
-
-struct bheap {
-	struct bjob	**h_v;
-	size_t		  h_len;
-	size_t		  h_cap;
-};
-
-int	 bheap_push(struct bheap *, struct bjob *);
-void	 bheap_remove(struct bheap *, struct bjob *);
-static inline struct bjob *bheap_top(const struct bheap *h) { return h->h_len ? h->h_v[0] : NULL; }
-void	 bheap_free(struct bheap *);
 
 /* ---- brk_gojson.c: JSON exactly as Go's encoding/json writes and rejects it ---- */
 
@@ -167,8 +163,7 @@ struct bjob {
 	struct bjob	*j_prev;	/* in a queue or in the dead list */
 	struct bjob	*j_next;
 	enum bjob_where	 j_where;
-	size_t		 j_hidx;	/* index in the heap of j_where */
-	uint64_t	 j_due;		/* virtual ms: reservation end, retry, schedule */
+	struct heap_node j_due;		/* hn_key, virtual ms: reservation end, retry, schedule */
 	struct bqueue	*j_queue;	/* while queued */
 	struct baudit	*j_audit;
 	long long	 j_retry;
@@ -202,6 +197,15 @@ struct bjob {
 	int		 j_stranded;	/* reserved for a connection that is gone */
 	char		 j_block[];	/* the strings above */
 };
+
+/* The job due first on one of the broker's heaps (common/heap.h), or NULL. */
+static inline struct bjob *
+bjob_first(const struct heap *h)
+{
+	struct heap_node *n = heap_top(h);
+
+	return n != NULL ? heap_entry(n, struct bjob, j_due) : NULL;
+}
 
 struct bjob_in {
 	int64_t		 ji_at_ns;	/* parsed "at", or 0 */
@@ -599,9 +603,9 @@ struct brk {
 	struct bmap	 b_workers;
 	struct bmap	 b_audit;
 	struct bmap	 b_errtypes;	/* errtype -> struct berrtype */
-	struct bheap	 b_hworking;
-	struct bheap	 b_hretry;
-	struct bheap	 b_hsched;
+	struct heap	 b_hworking;	/* bjob.j_due of each set */
+	struct heap	 b_hretry;
+	struct heap	 b_hsched;
 	struct bjob	*b_dead_head;
 	struct bjob	*b_dead_tail;
 	size_t		 b_ndead;

@@ -28,18 +28,12 @@ static const char *const state_names[] = {
 struct baudit *
 audit_get(struct brk *b, const char *jid, size_t n, int create)
 {
-	struct baudit *a = bmap_get(&b->b_audit, jid, n);
+	int created;
+	struct baudit *a = bmap_intern(&b->b_audit, jid, n, sizeof(*a),
+	    offsetof(struct baudit, a_jid), create, &created);
 
-	if (a != NULL || !create)
-		return a;
-	if ((a = calloc(1, sizeof(*a) + n + 1)) == NULL)
-		return NULL;
-	memcpy(a->a_jid, jid, n);
-	a->a_jidlen = n;
-	if (bmap_put(&b->b_audit, a->a_jid, n, a) == -1) {
-		free(a);
-		return NULL;
-	}
+	if (created)
+		a->a_jidlen = n;
 	return a;
 }
 
@@ -176,22 +170,17 @@ void
 audit_errtype(struct brk *b, const char *errtype, size_t n)
 {
 	struct berrtype *e = bmap_get(&b->b_errtypes, errtype, n);
+	int created = 0;
 
 	if (e == NULL && b->b_errtypes.m_len >= ERRTYPES_MAX) {
 		errtype = "(other)";
 		n = strlen(errtype);
-		e = bmap_get(&b->b_errtypes, errtype, n);
 	}
-	if (e == NULL) {
-		if ((e = calloc(1, sizeof(*e) + n + 1)) == NULL)
-			return;
-		memcpy(e->e_name, errtype, n);
+	if (e == NULL && (e = bmap_intern(&b->b_errtypes, errtype, n, sizeof(*e),
+	    offsetof(struct berrtype, e_name), 1, &created)) == NULL)
+		return;
+	if (created)
 		e->e_len = n;
-		if (bmap_put(&b->b_errtypes, e->e_name, n, e) == -1) {
-			free(e);
-			return;
-		}
-	}
 	e->e_n++;
 }
 
@@ -314,8 +303,8 @@ audit_xstats(struct brk *b, struct buf *o)
 	    "\"fail_errtypes\":{",
 	    (unsigned long long)b->b_x_pushed, (unsigned long long)b->b_x_acked,
 	    (unsigned long long)b->b_x_failed, (unsigned long long)b->b_x_delivered,
-	    queued_total(b), b->b_working.m_len, b->b_hretry.h_len, b->b_ndead, b->b_nconns,
-	    (unsigned long long)b->b_x_commands, b->b_hsched.h_len,
+	    queued_total(b), b->b_working.m_len, b->b_hretry.hp_len, b->b_ndead, b->b_nconns,
+	    (unsigned long long)b->b_x_commands, b->b_hsched.hp_len,
 	    (unsigned long long)b->b_x_expired, b->b_workers.m_len);
 	for (size_t i = 0; i < b->b_errtypes.m_cap && r == 0; i++) {
 		const struct berrtype *e = b->b_errtypes.m_slots[i].s_val;

@@ -428,11 +428,11 @@ cmd_info(struct bconn *c)
 	    "\"Retries\":{\"cycles\":%llu,\"enqueued\":%llu,\"size\":%zu,\"wall_time_sec\":0},"
 	    "\"Scheduled\":{\"cycles\":%llu,\"enqueued\":%llu,\"size\":%zu,\"wall_time_sec\":0},"
 	    "\"Workers\":{\"reaped\":%llu,\"size\":%zu}},",
-	    b->b_ndead, b->b_hretry.h_len, b->b_hsched.h_len, b->b_working.m_len,
+	    b->b_ndead, b->b_hretry.hp_len, b->b_hsched.hp_len, b->b_working.m_len,
 	    (unsigned long long)b->b_busy_reaped, b->b_working.m_len, b->b_ndead,
 	    (unsigned long long)b->b_retry_cycles, (unsigned long long)b->b_retry_enqueued,
-	    b->b_hretry.h_len, (unsigned long long)b->b_sched_cycles,
-	    (unsigned long long)b->b_sched_enqueued, b->b_hsched.h_len,
+	    b->b_hretry.hp_len, (unsigned long long)b->b_sched_cycles,
+	    (unsigned long long)b->b_sched_enqueued, b->b_hsched.hp_len,
 	    (unsigned long long)b->b_workers_reaped, b->b_workers.m_len);
 	r |= buf_printf(&o, "\"total_failures\":%llu,\"total_processed\":%llu,"
 	    "\"total_enqueued\":%zu,\"total_queues\":%zu},\"server\":{\"description\":\"Faktory\","

@@ -309,6 +309,7 @@ bjob_from_dec(struct brk *b, struct bjob_dec *d, const char *created_at, struct 
 	if (r != 0 || (j = calloc(1, sizeof(*j) + blk.b_len)) == NULL)
 		goto nomem;
 	memcpy(j->j_block, blk.b_data, blk.b_len);
+	heap_node_init(&j->j_due);
 	j->j_jid = j->j_block + o_jid;
 	j->j_jidlen = v[JF_JID].v_len;
 	j->j_qname = j->j_block + o_q;

@@ -133,3 +133,23 @@ bmap_del(struct bmap *m, const char *k, size_t n)
 	memset(&m->m_slots[i], 0, sizeof(m->m_slots[i]));
 	return val;
 }
+
+void *
+bmap_intern(struct bmap *m, const char *k, size_t n, size_t size, size_t key_off,
+    int create, int *created)
+{
+	char *v = bmap_get(m, k, n);
+
+	*created = 0;
+	if (v != NULL || !create)
+		return v;
+	if ((v = calloc(1, size + n + 1)) == NULL)
+		return NULL;
+	memcpy(v + key_off, k, n);
+	if (bmap_put(m, v + key_off, n, v) == -1) {
+		free(v);
+		return NULL;
+	}
+	*created = 1;
+	return v;
+}

@@ -105,7 +105,7 @@ matches(const struct filter *f, const struct bjob *j)
 static struct bjob **
 collect(struct brk *b, const char *target, const struct filter *f, size_t *n)
 {
-	struct bheap *h = NULL;
+	struct heap *h = NULL;
 	struct bjob **v, *j;
 	size_t cap;
 
@@ -113,14 +113,16 @@ collect(struct brk *b, const char *target, const struct filter *f, size_t *n)
 		h = &b->b_hretry;
 	else if (strcmp(target, "scheduled") == 0)
 		h = &b->b_hsched;
-	cap = h != NULL ? h->h_len : b->b_ndead;
+	cap = h != NULL ? h->hp_len : b->b_ndead;
 	*n = 0;
 	if ((v = malloc((cap + 1) * sizeof(*v))) == NULL)
 		return NULL;
 	if (h != NULL) {
-		for (size_t i = 0; i < h->h_len; i++)
-			if (matches(f, h->h_v[i]))
-				v[(*n)++] = h->h_v[i];
+		for (size_t i = 0; i < h->hp_len; i++) {
+			j = heap_entry(h->hp_v[i], struct bjob, j_due);
+			if (matches(f, j))
+				v[(*n)++] = j;
+		}
 	} else {
 		for (j = b->b_dead_head; j != NULL; j = j->j_next)
 			if (matches(f, j))

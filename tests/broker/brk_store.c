@@ -17,18 +17,12 @@
 struct bqueue *
 store_queue(struct brk *b, const char *name, size_t n, int create)
 {
-	struct bqueue *q = bmap_get(&b->b_queues, name, n);
+	int created;
+	struct bqueue *q = bmap_intern(&b->b_queues, name, n, sizeof(*q),
+	    offsetof(struct bqueue, q_name), create, &created);
 
-	if (q != NULL || !create)
-		return q;
-	if ((q = calloc(1, sizeof(*q) + n + 1)) == NULL)
-		return NULL;
-	memcpy(q->q_name, name, n);
-	q->q_namelen = n;
-	if (bmap_put(&b->b_queues, q->q_name, n, q) == -1) {
-		free(q);
-		return NULL;
-	}
+	if (created)
+		q->q_namelen = n;
 	return q;
 }
 
@@ -41,16 +35,37 @@ store_queue_gc(struct brk *b, struct bqueue *q)
 	free(q);
 }
 
+/* Appends j to the list head..tail of jobs (a queue or the dead set), linked by j_prev/j_next. */
+static void
+list_append(struct bjob **head, struct bjob **tail, struct bjob *j)
+{
+	j->j_next = NULL;
+	j->j_prev = *tail;
+	if (*tail != NULL)
+		(*tail)->j_next = j;
+	else
+		*head = j;
+	*tail = j;
+}
+
+static void
+list_remove(struct bjob **head, struct bjob **tail, struct bjob *j)
+{
+	if (j->j_prev != NULL)
+		j->j_prev->j_next = j->j_next;
+	else
+		*head = j->j_next;
+	if (j->j_next != NULL)
+		j->j_next->j_prev = j->j_prev;
+	else
+		*tail = j->j_prev;
+	j->j_prev = j->j_next = NULL;
+}
+
 static void
 q_append(struct bqueue *q, struct bjob *j)
 {
-	j->j_next = NULL;
-	j->j_prev = q->q_tail;
-	if (q->q_tail != NULL)
-		q->q_tail->j_next = j;
-	else
-		q->q_head = j;
-	q->q_tail = j;
+	list_append(&q->q_head, &q->q_tail, j);
 	q->q_len++;
 	j->j_queue = q;
 }
@@ -58,15 +73,7 @@ q_append(struct bqueue *q, struct bjob *j)
 static void
 q_remove(struct bqueue *q, struct bjob *j)
 {
-	if (j->j_prev != NULL)
-		j->j_prev->j_next = j->j_next;
-	else
-		q->q_head = j->j_next;
-	if (j->j_next != NULL)
-		j->j_next->j_prev = j->j_prev;
-	else
-		q->q_tail = j->j_prev;
-	j->j_prev = j->j_next = NULL;
+	list_remove(&q->q_head, &q->q_tail, j);
 	j->j_queue = NULL;
 	q->q_len--;
 }
@@ -74,13 +81,7 @@ q_remove(struct bqueue *q, struct bjob *j)
 static void
 dead_append(struct brk *b, struct bjob *j)
 {
-	j->j_next = NULL;
-	j->j_prev = b->b_dead_tail;
-	if (b->b_dead_tail != NULL)
-		b->b_dead_tail->j_next = j;
-	else
-		b->b_dead_head = j;
-	b->b_dead_tail = j;
+	list_append(&b->b_dead_head, &b->b_dead_tail, j);
 	b->b_ndead++;
 	j->j_where = JW_DEAD;
 }
@@ -88,15 +89,7 @@ dead_append(struct brk *b, struct bjob *j)
 static void
 dead_remove(struct brk *b, struct bjob *j)
 {
-	if (j->j_prev != NULL)
-		j->j_prev->j_next = j->j_next;
-	else
-		b->b_dead_head = j->j_next;
-	if (j->j_next != NULL)
-		j->j_next->j_prev = j->j_prev;
-	else
-		b->b_dead_tail = j->j_prev;
-	j->j_prev = j->j_next = NULL;
+	list_remove(&b->b_dead_head, &b->b_dead_tail, j);
 	b->b_ndead--;
 }
 
@@ -119,12 +112,12 @@ store_arm(struct brk *b)
 	uint64_t due = b->b_reap_at;
 	struct bjob *t;
 
-	if ((t = bheap_top(&b->b_hworking)) != NULL && t->j_due < due)
-		due = t->j_due;
-	if ((t = bheap_top(&b->b_hretry)) != NULL && t->j_due < due)
-		due = t->j_due;
-	if ((t = bheap_top(&b->b_hsched)) != NULL && t->j_due < due)
-		due = t->j_due;
+	if ((t = bjob_first(&b->b_hworking)) != NULL && t->j_due.hn_key < due)
+		due = t->j_due.hn_key;
+	if ((t = bjob_first(&b->b_hretry)) != NULL && t->j_due.hn_key < due)
+		due = t->j_due.hn_key;
+	if ((t = bjob_first(&b->b_hsched)) != NULL && t->j_due.hn_key < due)
+		due = t->j_due.hn_key;
 	b->b_due_at = 0;
 	arm_for(b, due);
 }
@@ -169,14 +162,14 @@ store_push(struct brk *b, struct bjob *j, const struct bjob_in *in)
 	audit_pushed(b, a);
 	if (in != NULL && in->ji_has_at) {
 		int64_t ahead_ms = (in->ji_at_ns - brk_wall_ns(b)) / 1000000;
-		j->j_due = brk_vnow(b) + (uint64_t)(ahead_ms > 0 ? ahead_ms : 0);
-		if (bjob_encode(j) == -1 || bheap_push(&b->b_hsched, j) == -1) {
+		j->j_due.hn_key = brk_vnow(b) + (uint64_t)(ahead_ms > 0 ? ahead_ms : 0);
+		if (bjob_encode(j) == -1 || heap_push(&b->b_hsched, &j->j_due) == -1) {
 			job_gone(b, j, AS_DONE);
 			return -1;
 		}
 		j->j_where = JW_SCHEDULED;
 		audit_move(b, a, 0, 0, AS_SCHEDULED);
-		arm_for(b, j->j_due);
+		arm_for(b, j->j_due.hn_key);
 		return 0;
 	}
 	if (store_enqueue(b, j, 1) == -1) {
@@ -211,14 +204,14 @@ store_unlink(struct brk *b, struct bjob *j)
 		break;
 	case JW_WORKING:
 		bmap_del(&b->b_working, j->j_jid, j->j_jidlen);
-		bheap_remove(&b->b_hworking, j);
+		heap_remove(&b->b_hworking, &j->j_due);
 		resv_end(b, j);
 		break;
 	case JW_RETRY:
-		bheap_remove(&b->b_hretry, j);
+		heap_remove(&b->b_hretry, &j->j_due);
 		break;
 	case JW_SCHEDULED:
-		bheap_remove(&b->b_hsched, j);
+		heap_remove(&b->b_hsched, &j->j_due);
 		break;
 	case JW_DEAD:
 		dead_remove(b, j);
@@ -259,17 +252,17 @@ store_reserve(struct brk *b, struct bjob *j)
 		store_unlink(b, old);
 		job_gone(b, old, AS_WORKING);
 	}
-	j->j_due = brk_vnow(b) + (uint64_t)secs * 1000;
+	j->j_due.hn_key = brk_vnow(b) + (uint64_t)secs * 1000;
 	if (bmap_put(&b->b_working, j->j_jid, j->j_jidlen, j) == -1)
 		return -1;
-	if (bheap_push(&b->b_hworking, j) == -1) {
+	if (heap_push(&b->b_hworking, &j->j_due) == -1) {
 		bmap_del(&b->b_working, j->j_jid, j->j_jidlen);
 		return -1;
 	}
 	j->j_where = JW_WORKING;
 	b->b_x_delivered++;
 	audit_delivered(b, j->j_audit);
-	arm_for(b, j->j_due);
+	arm_for(b, j->j_due.hn_key);
 	return 0;
 }
 
@@ -326,15 +319,15 @@ process_failure(struct brk *b, struct bjob *j, const char *errtype, size_t etlen
 	}
 	if (f->f_retry_count < j->j_retry) {
 		delay = retry_delay_ms(b, f->f_retry_count);
-		j->j_due = brk_vnow(b) + delay;
+		j->j_due.hn_key = brk_vnow(b) + delay;
 		if (bjob_next_at(j, brk_wall_ns(b) + (int64_t)delay * 1000000) == -1 ||
-		    bjob_encode(j) == -1 || bheap_push(&b->b_hretry, j) == -1) {
+		    bjob_encode(j) == -1 || heap_push(&b->b_hretry, &j->j_due) == -1) {
 			job_gone(b, j, AS_DONE);
 			return;
 		}
 		j->j_where = JW_RETRY;
 		audit_move(b, j->j_audit, 0, 0, AS_RETRY);
-		arm_for(b, j->j_due);
+		arm_for(b, j->j_due.hn_key);
 		return;
 	}
 	if (bjob_encode(j) == -1) {
@@ -368,7 +361,7 @@ run_expired(struct brk *b, uint64_t now)
 	static const char et[] = "ReservationExpired", msg[] = "Faktory job reservation expired";
 	struct bjob *j;
 
-	while ((j = bheap_top(&b->b_hworking)) != NULL && j->j_due <= now) {
+	while ((j = bjob_first(&b->b_hworking)) != NULL && j->j_due.hn_key <= now) {
 		store_unlink(b, j);
 		b->b_busy_reaped++;
 		b->b_x_expired++;
@@ -379,11 +372,11 @@ run_expired(struct brk *b, uint64_t now)
 }
 
 static void
-run_heap(struct brk *b, struct bheap *h, uint64_t now, uint64_t *count)
+run_heap(struct brk *b, struct heap *h, uint64_t now, uint64_t *count)
 {
 	struct bjob *j;
 
-	while ((j = bheap_top(h)) != NULL && j->j_due <= now) {
+	while ((j = bjob_first(h)) != NULL && j->j_due.hn_key <= now) {
 		store_unlink(b, j);
 		/* A scheduled job is checked only now; a bad queue name drops it. */
 		if (!brk_queue_name_ok(j->j_qname, j->j_qnamelen)) {
@@ -407,10 +400,10 @@ store_run_due(struct brk *b)
 	uint64_t now = brk_vnow(b);
 
 	run_expired(b, now);
-	if (bheap_top(&b->b_hretry) != NULL)
+	if (bjob_first(&b->b_hretry) != NULL)
 		b->b_retry_cycles++;
 	run_heap(b, &b->b_hretry, now, &b->b_retry_enqueued);
-	if (bheap_top(&b->b_hsched) != NULL)
+	if (bjob_first(&b->b_hsched) != NULL)
 		b->b_sched_cycles++;
 	run_heap(b, &b->b_hsched, now, &b->b_sched_enqueued);
 	if (now >= b->b_reap_at) {
@@ -426,11 +419,11 @@ store_run_due(struct brk *b)
 /* ---- FLUSH and teardown ---- */
 
 static void
-drop_heap(struct brk *b, struct bheap *h, int audit)
+drop_heap(struct brk *b, struct heap *h, int audit)
 {
 	struct bjob *j;
 
-	while ((j = bheap_top(h)) != NULL) {
+	while ((j = bjob_first(h)) != NULL) {
 		store_unlink(b, j);
 		if (audit)
 			job_gone(b, j, AS_FLUSHED);
@@ -483,7 +476,7 @@ store_free(struct brk *b)
 			free(b->b_queues.m_slots[i].s_val);
 	bmap_free(&b->b_queues);
 	bmap_free(&b->b_working);
-	bheap_free(&b->b_hworking);
-	bheap_free(&b->b_hretry);
-	bheap_free(&b->b_hsched);
+	heap_free(&b->b_hworking);
+	heap_free(&b->b_hretry);
+	heap_free(&b->b_hsched);
 }
