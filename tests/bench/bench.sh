@@ -20,7 +20,7 @@ N=${BENCH_JOBS:-200000}
 C=${BENCH_CONCURRENCY:-2000}
 CPUS=${BENCH_CPUS:-2}
 SERVICE=${BENCH_SERVICE_US:-150}
-# fkbroker_start, stop_pids (TERM, wait, then KILL; never by name).
+# fkbroker_start, stop_pid and stop_pids (TERM, wait, then KILL; never by name).
 . "$ROOT/scripts/lib-proc.sh"
 T=$(mktemp -d /tmp/fkw-bench.XXXXXX)
 PIDS=""
@@ -47,10 +47,7 @@ family() { echo "$1 $(ps -o pid= --ppid "$1" | tr '\n' ' ')"; }
 # audit records the previous runs left in the broker's memory.
 BROKER_PID=""
 fresh_broker() {
-	if [ -n "$BROKER_PID" ]; then
-		kill -TERM "$BROKER_PID" 2>/dev/null || true
-		wait "$BROKER_PID" 2>/dev/null || true
-	fi
+	stop_pid "$BROKER_PID" 10 bench
 	local ok=1
 	fkbroker_start "$T" --max-conns 10000 "$@" || ok=0
 	PIDS="$PIDS $BROKER_PID"
@@ -117,7 +114,7 @@ CONF
 		N_SAVE=$N; N=$((N / 10)); measure "warm-up" "$(family $WPID)" "$key-w" >/dev/null; N=$N_SAVE
 		measure "$label" "$(family $WPID)" "$key-live"
 	fi
-	kill -TERM $WPID; wait $WPID 2>/dev/null || true
+	stop_pid "$WPID" 30 bench
 }
 
 # compare KEY_AUTO KEY_PERSLOT SHAPE: the shipped count against one connection per slot.
@@ -154,7 +151,7 @@ run_node() {
 	    -v tck="$TCK" -v k="$T/$key.result" 'BEGIN { s = t1 - t0; r = n / s; us = w / tck * 1e6 / n;
 		printf "bench: %-44s drains %d queued: %.2f s: %.0f jobs/s, worker CPU %.2f us/job (start-up included)\n", l, n, s, r, us
 		printf "%f %f 0\n", r, us > k }'
-	kill -TERM $NPID; wait $NPID 2>/dev/null || true
+	stop_pid "$NPID" 10 bench
 }
 if [ "${BENCH_NODE:-1}" = 1 ] && [ -d "$ROOT/tests/interop/node_modules/faktory-worker" ]; then
 	run_node node-fast
