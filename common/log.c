@@ -73,50 +73,89 @@ log_setproc(const char *fmt, ...)
 	va_end(ap);
 }
 
-/* One write(2) per line so that lines from several processes do not interleave. */
-static void
-vlog(int pri, const char *err, const char *fmt, va_list ap)
+#define LOG_MSG_MAX	4096	/* one message, all its lines */
+#define LOG_LINE_MAX	2048	/* one line with its prefix; longer lines are cut */
+
+/* "<N>fkworker[pid]: tag: ", or a timestamp in place of <N> on a tty. */
+static size_t
+prefix(int pri, char *buf, size_t len)
 {
-	char line[2048];
 	size_t n = 0;
 	int r;
-	int saved = errno;
 
-	if (pri > log_level) {
-		errno = saved;
-		return;
-	}
 	if (log_plain) {
 		struct timespec ts;
 		struct tm tm;
 
 		clock_gettime(CLOCK_REALTIME, &ts);
 		localtime_r(&ts.tv_sec, &tm);
-		n = strftime(line, sizeof(line), "%H:%M:%S", &tm);
-		r = snprintf(line + n, sizeof(line) - n, ".%03ld %s[%d]: %s: ",
+		n = strftime(buf, len, "%H:%M:%S", &tm);
+		r = snprintf(buf + n, len - n, ".%03ld %s[%d]: %s: ",
 		    ts.tv_nsec / 1000000, log_name, (int)getpid(), log_proc);
 	} else {
-		r = snprintf(line, sizeof(line), "<%d>%s[%d]: %s: ", pri,
-		    log_name, (int)getpid(), log_proc);
+		r = snprintf(buf, len, "<%d>%s[%d]: %s: ", pri, log_name,
+		    (int)getpid(), log_proc);
 	}
 	if (r > 0)
 		n += (size_t)r;
-	if (n < sizeof(line)) {
-		r = vsnprintf(line + n, sizeof(line) - n, fmt, ap);
-		if (r > 0)
-			n += (size_t)r;
-	}
-	if (err != NULL && n < sizeof(line)) {
-		r = snprintf(line + n, sizeof(line) - n, ": %s", err);
-		if (r > 0)
-			n += (size_t)r;
-	}
-	if (n >= sizeof(line) - 1)
-		n = sizeof(line) - 2;
-	line[n++] = '\n';
-	if (write(STDERR_FILENO, line, n) == -1) {
+	return n < len ? n : len - 1;
+}
+
+static void
+flush(const char *buf, size_t n)
+{
+	if (n > 0 && write(STDERR_FILENO, buf, n) == -1) {
 		/* Nowhere left to report it. */
 	}
+}
+
+/*
+ * journald takes the <N> priority and our tag from each line on its own, so
+ * every line of a multi-line message (a refused reload and its reasons)
+ * carries both. The lines of one message go out in one write(2) when they
+ * fit, so that lines from several processes do not interleave.
+ */
+static void
+vlog(int pri, const char *err, const char *fmt, va_list ap)
+{
+	char msg[LOG_MSG_MAX], out[2 * LOG_MSG_MAX], pre[128];
+	size_t mlen, plen, n = 0;
+	const char *p, *end;
+	int saved = errno;
+
+	if (pri > log_level) {
+		errno = saved;
+		return;
+	}
+	if (vsnprintf(msg, sizeof(msg), fmt, ap) < 0)
+		msg[0] = '\0';
+	mlen = strlen(msg);
+	if (err != NULL && mlen < sizeof(msg) - 1)
+		snprintf(msg + mlen, sizeof(msg) - mlen, ": %s", err);
+	mlen = strlen(msg);
+	while (mlen > 0 && msg[mlen - 1] == '\n')
+		msg[--mlen] = '\0';
+	plen = prefix(pri, pre, sizeof(pre));
+	for (p = msg; p == msg || p < msg + mlen; p = end + 1) {
+		size_t llen;
+
+		if ((end = memchr(p, '\n', (size_t)(msg + mlen - p))) == NULL)
+			end = msg + mlen;
+		llen = (size_t)(end - p);
+		if (plen + llen + 1 > LOG_LINE_MAX)
+			llen = LOG_LINE_MAX - plen - 1;
+		if (n + plen + llen + 1 > sizeof(out)) {
+			flush(out, n);
+			n = 0;
+		}
+		memcpy(out + n, pre, plen);
+		memcpy(out + n + plen, p, llen);
+		n += plen + llen;
+		out[n++] = '\n';
+		if (end == msg + mlen)
+			break;
+	}
+	flush(out, n);
 	errno = saved;
 }
 
