@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* ctl_client: fkworkerctl's blocking side of the control protocol. */
 #include <errno.h>
+#include <grp.h>
+#include <libgen.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -28,11 +31,47 @@ ctl_client_connect(const char *path, char *err, size_t errlen)
 		return -1;
 	}
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1) {
-		snprintf(err, errlen, "%s", strerror(errno));
+		int e = errno;
+
+		snprintf(err, errlen, "%s", strerror(e));
 		close(fd);
+		errno = e;
 		return -1;
 	}
 	return fd;
+}
+
+/* The group owning the socket, or its directory when that hides the socket. */
+static int
+socket_group(const char *path, char *name, size_t len)
+{
+	char dir[sizeof(((struct sockaddr_un *)0)->sun_path) + 1];
+	struct group *gr;
+	struct stat sb;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	if (stat(path, &sb) == -1 && stat(dirname(dir), &sb) == -1)
+		return -1;
+	if ((gr = getgrgid(sb.st_gid)) != NULL)
+		snprintf(name, len, "%s", gr->gr_name);
+	else
+		snprintf(name, len, "%u", (unsigned)sb.st_gid);
+	return 0;
+}
+
+void
+ctl_client_denied(const char *path, char *msg, size_t len)
+{
+	char group[64];
+
+	if (socket_group(path, group, sizeof(group)) == -1) {
+		snprintf(msg, len, "permission denied on %s: only root, fkworker's user and "
+		    "the socket's group may control fkworker (or use sudo)", path);
+		return;
+	}
+	snprintf(msg, len, "permission denied on %s: only root, fkworker's user and members "
+	    "of group %s may control fkworker; join it (sudo usermod -aG %s $USER, then log "
+	    "in again) or use sudo", path, group, group);
 }
 
 /* Waits for fd to be ready for events until the deadline; -1 with err on timeout. */

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * fkworkerctl: the operator's tool. Talks to the master over its control
- * socket: status [--json], reload, quiet, stop, perf-test N.
+ * socket: status [--json], check, reload, quiet, stop, perf-test N.
  * Exit status: 0 done, 1 the command failed, 64 usage, 69 fkworker is not
- * reachable.
+ * reachable, 77 the socket refuses this user. check exits with its
+ * monitoring-plugin codes instead (ctl_check.c).
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +30,7 @@ struct cmd {
 	const char	*c_name;
 	int		(*c_run)(const struct ctx *, int argc, char **argv);
 	const char	*c_usage;
+	int		 c_plugin;	/* every outcome is one plugin line and code */
 };
 
 static void
@@ -36,6 +39,8 @@ usage(FILE *f)
 	fprintf(f,
 	    "usage: fkworkerctl [-s SOCKET | -c CONF] COMMAND\n"
 	    "  status [--json]      the host's totals and one row per child\n"
+	    "  check [--timeout 10] one line and exit code for monitoring (0 OK, 1 WARNING,\n"
+	    "                       2 CRITICAL, 3 UNKNOWN)\n"
 	    "  reload               load the configuration again (prints its errors)\n"
 	    "  quiet                stop fetching; running jobs finish\n"
 	    "  stop                 graceful stop (up to worker.shutdown_timeout)\n"
@@ -43,25 +48,40 @@ usage(FILE *f)
 	    "            [--timeout 300]\n"
 	    "                       push N jobs and measure jobs/sec end to end\n"
 	    "  -s SOCKET            control socket (default " CONF_DEFAULT_SOCKET ")\n"
-	    "  -c CONF              read control.socket from this configuration file\n");
+	    "  -c CONF              read control.socket from this configuration file\n"
+	    "  --version            print the version and exit\n");
 }
 
-/* Sends one command; prints the error and returns 1, or 0 with *rp to use and free. */
+/* The master's answer to a peer it refuses (sup_ctl.c) starts with this. */
 static int
-call(int fd, enum ctl_cmd cmd, int timeout_ms, struct ctl_reply *rp)
+is_refusal(const char *error)
 {
+	return error != NULL && strncmp(error, "permission denied", 17) == 0;
+}
+
+/* Sends one command; prints the error and returns 1 (77 refused), or 0 with *rp to use and free. */
+static int
+call(const struct ctx *x, enum ctl_cmd cmd, int timeout_ms, struct ctl_reply *rp)
+{
+	char hint[768];
 	struct ctl_request rq = { .rq_version = CTL_VERSION, .rq_cmd = cmd, .rq_queues = 1 };
 	char err[256];
+	int rc;
 
-	if (ctl_client_call(fd, &rq, rp, timeout_ms, err, sizeof(err)) == -1) {
+	if (ctl_client_call(x->x_fd, &rq, rp, timeout_ms, err, sizeof(err)) == -1) {
 		fprintf(stderr, "fkworkerctl: %s: %s\n", ctl_cmd_name(cmd), err);
 		return CTL_EX_ERROR;
 	}
 	if (!rp->rp_ok) {
 		fprintf(stderr, "fkworkerctl: %s: %s\n", ctl_cmd_name(cmd),
 		    rp->rp_error ? rp->rp_error : "failed");
+		rc = is_refusal(rp->rp_error) ? CTL_EX_NOPERM : CTL_EX_ERROR;
+		if (rc == CTL_EX_NOPERM) {
+			ctl_client_denied(x->x_sock, hint, sizeof(hint));
+			fprintf(stderr, "fkworkerctl: %s\n", hint);
+		}
 		ctl_reply_free(rp);
-		return CTL_EX_ERROR;
+		return rc;
 	}
 	return 0;
 }
@@ -78,7 +98,7 @@ run_status(const struct ctx *x, int argc, char **argv)
 		else
 			return EX_USAGE_;
 	}
-	if ((rc = call(x->x_fd, CTL_CMD_STATUS, CALL_MS, &rp)) != 0)
+	if ((rc = call(x, CTL_CMD_STATUS, CALL_MS, &rp)) != 0)
 		return rc;
 	if (rp.rp_status == NULL) {
 		fprintf(stderr, "fkworkerctl: status: the reply has no status\n");
@@ -92,15 +112,59 @@ run_status(const struct ctx *x, int argc, char **argv)
 	return rc;
 }
 
+/* Every outcome of check is a plugin line; usage errors are UNKNOWN too. */
 static int
-run_simple(int fd, enum ctl_cmd cmd, int timeout_ms, int argc)
+check_unknown(const char *why)
+{
+	ctl_check_print(stdout, CTL_CHECK_UNKNOWN, why, NULL);
+	return CTL_CHECK_UNKNOWN;
+}
+
+static int
+run_check(const struct ctx *x, int argc, char **argv)
+{
+	/* No queue depths: they need the server's INFO and the grade ignores them. */
+	struct ctl_request rq = { .rq_version = CTL_VERSION, .rq_cmd = CTL_CMD_STATUS };
+	struct ctl_reply rp;
+	char why[1024], err[256];
+	long long secs = 10;
+	const char *e;
+	enum ctl_check c;
+
+	for (int i = 0; i < argc; i++) {
+		if ((strcmp(argv[i], "--timeout") != 0 && strcmp(argv[i], "-t") != 0) ||
+		    i + 1 >= argc || parse_ll(argv[i + 1], 1, 3600, &secs, &e) == -1) {
+			snprintf(why, sizeof(why), "usage: fkworkerctl check [--timeout SECONDS] "
+			    "(at %.64s)", argv[i]);
+			return check_unknown(why);
+		}
+		i++;
+	}
+	if (ctl_client_call(x->x_fd, &rq, &rp, (int)secs * 1000, err, sizeof(err)) == -1) {
+		snprintf(why, sizeof(why), "control socket %.512s: %s", x->x_sock, err);
+		return check_unknown(why);
+	}
+	if (!rp.rp_ok || rp.rp_status == NULL) {
+		snprintf(why, sizeof(why), "status: %.900s",
+		    rp.rp_error ? rp.rp_error : "no status in the reply");
+		ctl_reply_free(&rp);
+		return check_unknown(why);
+	}
+	c = ctl_check_grade(rp.rp_status, why, sizeof(why));
+	ctl_check_print(stdout, c, why, rp.rp_status);
+	ctl_reply_free(&rp);
+	return c;
+}
+
+static int
+run_simple(const struct ctx *x, enum ctl_cmd cmd, int timeout_ms, int argc)
 {
 	struct ctl_reply rp;
 	int rc;
 
 	if (argc != 0)
 		return EX_USAGE_;
-	if ((rc = call(fd, cmd, timeout_ms, &rp)) != 0)
+	if ((rc = call(x, cmd, timeout_ms, &rp)) != 0)
 		return rc;
 	printf("%s\n", rp.rp_message ? rp.rp_message : "ok");
 	ctl_reply_free(&rp);
@@ -111,21 +175,21 @@ static int
 run_reload(const struct ctx *x, int argc, char **argv)
 {
 	FKW_UNUSED(argv);
-	return run_simple(x->x_fd, CTL_CMD_RELOAD, RELOAD_MS, argc);
+	return run_simple(x, CTL_CMD_RELOAD, RELOAD_MS, argc);
 }
 
 static int
 run_quiet(const struct ctx *x, int argc, char **argv)
 {
 	FKW_UNUSED(argv);
-	return run_simple(x->x_fd, CTL_CMD_QUIET, CALL_MS, argc);
+	return run_simple(x, CTL_CMD_QUIET, CALL_MS, argc);
 }
 
 static int
 run_stop(const struct ctx *x, int argc, char **argv)
 {
 	FKW_UNUSED(argv);
-	return run_simple(x->x_fd, CTL_CMD_STOP, CALL_MS, argc);
+	return run_simple(x, CTL_CMD_STOP, CALL_MS, argc);
 }
 
 static int
@@ -182,31 +246,57 @@ run_perf(const struct ctx *x, int argc, char **argv)
 }
 
 static const struct cmd cmds[] = {
-	{ "status", run_status, "status [--json]" },
-	{ "reload", run_reload, "reload" },
-	{ "quiet", run_quiet, "quiet" },
-	{ "stop", run_stop, "stop" },
+	{ "status", run_status, "status [--json]", 0 },
+	{ "check", run_check, "check [--timeout SECONDS]", 1 },
+	{ "reload", run_reload, "reload", 0 },
+	{ "quiet", run_quiet, "quiet", 0 },
+	{ "stop", run_stop, "stop", 0 },
 	{ "perf-test", run_perf, "perf-test N [--batch 100] [--jobtype noop] "
-	    "[--queue default] [--url URL] [--timeout 300]" },
+	    "[--queue default] [--url URL] [--timeout 300]", 0 },
 };
 
-/* control.socket of a configuration file (perf-test also takes its password). */
+/*
+ * control.socket of a configuration file (perf-test also takes its
+ * password). The file's other errors are warnings: fkworkerctl needs
+ * nothing else from it, and is often run while it is being fixed.
+ */
 static const char *
 socket_from_conf(const char *path, char *buf, size_t len)
 {
 	struct conf_errors errs = { 0 };
-	struct fkw_conf *cf = conf_load(path, 0, &errs);
+	int rc = ctl_conf_socket(path, buf, len, &errs);
 
-	if (cf == NULL) {
-		for (int i = 0; i < errs.ce_n; i++)
-			fprintf(stderr, "fkworkerctl: %s\n", errs.ce_msg[i]);
-		conf_errors_free(&errs);
-		return NULL;
-	}
-	snprintf(buf, len, "%s", cf->cf_ctl_socket);
-	conf_free(cf);
+	for (int i = 0; i < errs.ce_n; i++)
+		fprintf(stderr, "fkworkerctl: %s%s\n", rc == -1 ? "" : "warning: ",
+		    errs.ce_msg[i]);
+	if (rc == 1)
+		fprintf(stderr, "fkworkerctl: warning: %s names no usable control.socket; "
+		    "trying the default %s\n", path, buf);
 	conf_errors_free(&errs);
-	return buf;
+	return rc == -1 ? NULL : buf;
+}
+
+/* The socket could not be used: says why, as a plugin line for check. */
+static int
+unreachable(const struct cmd *cmd, const char *sock, const char *err, int errnum)
+{
+	char msg[1024];
+	enum ctl_check c = ctl_check_unreachable(errnum);
+
+	if (errnum == EACCES)
+		ctl_client_denied(sock, msg, sizeof(msg));
+	else if (cmd->c_plugin && c == CTL_CHECK_CRITICAL)
+		snprintf(msg, sizeof(msg), "not running: cannot reach fkworker at %.512s: %s",
+		    sock, err);
+	else
+		snprintf(msg, sizeof(msg), "cannot reach fkworker at %.512s: %s (is it running?)",
+		    sock, err);
+	if (cmd->c_plugin) {
+		ctl_check_print(stdout, c, msg, NULL);
+		return c;
+	}
+	fprintf(stderr, "fkworkerctl: %s\n", msg);
+	return errnum == EACCES ? CTL_EX_NOPERM : CTL_EX_UNAVAILABLE;
 }
 
 int
@@ -214,6 +304,7 @@ main(int argc, char **argv)
 {
 	static const struct option lopts[] = {
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *sock = CONF_DEFAULT_SOCKET, *conf = NULL;
@@ -230,6 +321,7 @@ main(int argc, char **argv)
 		case 's': sock = optarg; break;
 		case 'c': conf = optarg; break;
 		case 'h': usage(stdout); return 0;
+		case 'V': printf("fkworkerctl %s\n", SUP_VERSION); return 0;
 		default: usage(stderr); return EX_USAGE_;
 		}
 	}
@@ -251,11 +343,8 @@ main(int argc, char **argv)
 	}
 	x.x_sock = sock;
 	x.x_conf = conf;
-	if ((x.x_fd = ctl_client_connect(sock, err, sizeof(err))) == -1) {
-		fprintf(stderr, "fkworkerctl: cannot reach fkworker at %s: %s (is it running?)\n",
-		    sock, err);
-		return CTL_EX_UNAVAILABLE;
-	}
+	if ((x.x_fd = ctl_client_connect(sock, err, sizeof(err))) == -1)
+		return unreachable(cmd, sock, err, errno);
 	rc = cmd->c_run(&x, argc - optind - 1, argv + optind + 1);
 	if (rc == EX_USAGE_)
 		fprintf(stderr, "usage: fkworkerctl [-s SOCKET | -c CONF] %s\n", cmd->c_usage);

@@ -233,9 +233,12 @@ void	sup_status_notify(void);
 
 #define CTL_EX_ERROR		1	/* the command failed */
 #define CTL_EX_UNAVAILABLE	69	/* the master is not running */
+#define CTL_EX_NOPERM		77	/* the control socket refuses this user */
 
-/* A blocking connection to the master's control socket; fd or -1 with err. */
+/* A blocking connection to the master's control socket; fd or -1 with err and errno. */
 int	ctl_client_connect(const char *path, char *err, size_t errlen);
+/* What to tell a user the socket refuses (EACCES): the group to join, and the path. */
+void	ctl_client_denied(const char *path, char *msg, size_t len);
 /*
  * One request and its reply within timeout_ms. 0 with *rp filled (free
  * with ctl_reply_free; rp_ok may be 0), or -1 with err.
@@ -248,6 +251,28 @@ void	ctl_render_text(FILE *, const struct ctl_status *);
 int	ctl_render_json(FILE *, const struct ctl_status *);
 /* 1.5 s, 3m07s, 2h05m, 3d04h */
 void	ctl_render_duration(uint64_t ms, char *buf, size_t len);
+
+/*
+ * ctl_conf.c: control.socket of a configuration file into sock. 0: the file
+ * names it (errs may still hold the file's other errors: warnings for
+ * fkworkerctl); 1: the file could not be parsed or its control.socket is
+ * unusable, sock is the default; -1: the file cannot be read (errs says why).
+ */
+int	ctl_conf_socket(const char *path, char *sock, size_t len, struct conf_errors *errs);
+
+/* ctl_check.c: fkworkerctl check, monitoring-plugin grades (also its exit codes). */
+enum ctl_check {
+	CTL_CHECK_OK = 0,
+	CTL_CHECK_WARNING = 1,
+	CTL_CHECK_CRITICAL = 2,
+	CTL_CHECK_UNKNOWN = 3,
+};
+/* Grades a status reply by fkworkerctl(8)'s thresholds; why gets the reasons and a summary. */
+enum ctl_check	ctl_check_grade(const struct ctl_status *, char *why, size_t len);
+/* The grade of a control socket that could not be reached (connect's errno). */
+enum ctl_check	ctl_check_unreachable(int errnum);
+/* One plugin line "FKWORKER WARNING - why | perfdata"; st NULL: no perfdata. */
+void	ctl_check_print(FILE *, enum ctl_check, const char *why, const struct ctl_status *st);
 
 struct ctl_perf_opts {
 	long long	 po_jobs;
