@@ -15,14 +15,15 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: fkworker [-c FILE] [-n | -nn] [-d] [-v] [--single]\n"
+	    "usage: fkworker [-c FILE] [-n | -nn] [-d] [-v] [--single] [--version]\n"
 	    "  -c FILE     configuration file (default " CONF_DEFAULT_FILE ")\n"
 	    "  -n          check the configuration and exit (0 OK, 78 errors)\n"
 	    "  -nn         print the effective configuration and exit\n"
 	    "  -d          foreground debugging: plain time-stamped log lines\n"
 	    "  -v          verbose (log level debug)\n"
 	    "  --single    run one child in this process, without a master\n"
-	    "              (for debugging and benchmarks)\n");
+	    "              (for debugging and benchmarks)\n"
+	    "  --version   print the version and exit\n");
 }
 
 static int
@@ -63,6 +64,7 @@ main(int argc, char **argv)
 	static const struct option lopts[] = {
 		{ "single", no_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct sup_opts so = { .so_conf_path = CONF_DEFAULT_FILE };
@@ -78,6 +80,7 @@ main(int argc, char **argv)
 		case 'v': so.so_verbose = 1; break;
 		case 'S': single = 1; break;
 		case 'h': usage(stdout); return 0;
+		case 'V': printf("fkworker %s\n", SUP_VERSION); return 0;
 		default: usage(stderr); return SUP_EX_USAGE;
 		}
 	}

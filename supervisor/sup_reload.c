@@ -101,6 +101,30 @@ apply_log_level(void)
 		log_setlevel(sup_env->se_conf->cf_log_level);
 }
 
+/* Why a reload cannot start in this state, and what the operator can do instead. */
+static const char *
+refusal(enum sup_state st)
+{
+	switch (st) {
+	case SUP_ST_STARTING:
+		return "cannot reload while starting: wait until every child has connected "
+		    "(fkworkerctl status says running), then reload";
+	case SUP_ST_RELOADING:
+		return "a reload is already in progress: wait until it ends (fkworkerctl "
+		    "status says running), then reload again";
+	case SUP_ST_QUIET:
+		return "cannot reload while quiet: a quiet fkworker fetches no more jobs and "
+		    "never resumes; restart fkworker (systemctl restart fkworker) to run the "
+		    "new configuration";
+	case SUP_ST_STOPPING:
+		return "cannot reload while stopping: fkworker is exiting; start it again "
+		    "(systemctl start fkworker) to run the new configuration";
+	case SUP_ST_RUNNING:
+		break;
+	}
+	return "cannot reload now";
+}
+
 int
 sup_reload_start(char *err, size_t errlen)
 {
@@ -109,9 +133,7 @@ sup_reload_start(char *err, size_t errlen)
 	struct fkw_conf *cf;
 
 	if (sup_env->se_state != SUP_ST_RUNNING) {
-		snprintf(err, errlen, sup_env->se_state == SUP_ST_RELOADING ?
-		    "a reload is already in progress" : "cannot reload while %s",
-		    sup_loop_state_name(sup_env->se_state));
+		snprintf(err, errlen, "%s", refusal(sup_env->se_state));
 		return -1;
 	}
 	if ((cf = conf_load(path, 1, &errs)) == NULL) {

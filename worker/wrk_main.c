@@ -213,6 +213,24 @@ wrk_main_fatal(const char *why)
 	finish();
 }
 
+/*
+ * Counts the server confirmed: a job that failed is not "done". Reports
+ * still unconfirmed at exit are the master's to FAIL (it reads the
+ * in-flight table), so they are counted apart.
+ */
+static void
+exit_line(void)
+{
+	unsigned long long ok = env.we_stats.sc_processed, failed = env.we_stats.sc_failed;
+	unsigned long long done = env.we_jobs_done;
+
+	if (done > ok + failed)
+		log_info("exiting: %llu processed, %llu failed, %llu finished but not "
+		    "confirmed by the server", ok, failed, done - ok - failed);
+	else
+		log_info("exiting: %llu processed, %llu failed", ok, failed);
+}
+
 static void
 finish(void)
 {
@@ -232,7 +250,7 @@ finish(void)
 	if (env.we_params.fp_tls != NULL)
 		SSL_CTX_free(env.we_params.fp_tls);
 	ev_loop_free(env.we_loop);
-	log_info("exiting (%llu jobs done)", (unsigned long long)env.we_jobs_done);
+	exit_line();
 	exit(code);
 }
 
