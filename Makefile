@@ -12,7 +12,7 @@
 CC	?= cc
 PREFIX	?= /usr
 DESTDIR	?=
-PKGS	:= libconfig msgpack jansson openssl libsystemd
+PKGS	:= libconfig msgpack jansson openssl libsystemd ncursesw
 WERROR	?= -Werror
 SANITIZE ?=
 
@@ -32,7 +32,8 @@ CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null)
 CFLAGS	?= -g
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(WERROR) $(CFLAGS) $(OPT) \
 	     -Icommon -Iworker -Isupervisor -MMD -MP $(PKG_CFLAGS)
-ALL_LDFLAGS = $(LDFLAGS) $(if $(SANITIZE),-fsanitize=$(SANITIZE))
+# --as-needed: only fkworkerctl's top uses ncurses; fkworker does not load it.
+ALL_LDFLAGS = $(LDFLAGS) -Wl,--as-needed $(if $(SANITIZE),-fsanitize=$(SANITIZE))
 LIBS	= $(PKG_LIBS) -ldl -lm
 
 COMMON_SRC := $(wildcard common/*.c)

@@ -4,8 +4,8 @@
 # Uses apt-get as root, sudo otherwise; says what to install by hand when it can do neither.
 set -eu
 
-PKGS="libconfig-dev libmsgpack-dev check libjansson-dev libssl-dev libsystemd-dev pkg-config
-clang libclang-rt-14-dev valgrind jq socat openssl procps
+PKGS="libconfig-dev libmsgpack-dev check libjansson-dev libssl-dev libsystemd-dev libncurses-dev pkg-config
+clang libclang-rt-14-dev valgrind jq socat openssl procps tmux
 debhelper dpkg-dev lintian mandoc man-db systemd"
 [ "${FKW_SETUP_EXTRA:-}" ] && PKGS="$PKGS $FKW_SETUP_EXTRA"
 

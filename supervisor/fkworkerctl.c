@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ctl_sample.h"
 #include "sup.h"
 
 #define EX_USAGE_	64
@@ -44,6 +45,10 @@ usage(FILE *f)
 	    "  reload               load the configuration again (prints its errors)\n"
 	    "  quiet                stop fetching; running jobs finish\n"
 	    "  stop                 graceful stop (up to worker.shutdown_timeout)\n"
+	    "  diagnose [--seconds 10] [--json]\n"
+	    "                       samples the host and says what limits it, and what to do\n"
+	    "  top [--plain] [-n FRAMES]\n"
+	    "                       live status and verdict, refreshed every second (q quits)\n"
 	    "  perf-test N [--batch 100] [--jobtype noop] [--queue default] [--url URL]\n"
 	    "            [--timeout 300]\n"
 	    "                       push N jobs and measure jobs/sec end to end\n"
@@ -245,12 +250,59 @@ run_perf(const struct ctx *x, int argc, char **argv)
 	return ctl_perf_run(x->x_fd, x->x_sock, &o);
 }
 
+static int
+run_diagnose(const struct ctx *x, int argc, char **argv)
+{
+	long long seconds = 10;
+	int json = 0;
+	const char *e;
+
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0 || strcmp(argv[i], "-j") == 0) {
+			json = 1;
+		} else if (strcmp(argv[i], "--seconds") == 0 && i + 1 < argc) {
+			if (parse_ll(argv[++i], 2, 3600, &seconds, &e) == -1) {
+				fprintf(stderr, "fkworkerctl: diagnose: --seconds %s: %s\n",
+				    argv[i], e);
+				return EX_USAGE_;
+			}
+		} else {
+			return EX_USAGE_;
+		}
+	}
+	return ctl_diag_run(x->x_fd, (int)seconds, json);
+}
+
+static int
+run_top(const struct ctx *x, int argc, char **argv)
+{
+	long long frames = 0;
+	int plain = 0;
+	const char *e;
+
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--plain") == 0) {
+			plain = 1;
+		} else if (strcmp(argv[i], "-n") == 0 && i + 1 < argc) {
+			if (parse_ll(argv[++i], 1, 1000000, &frames, &e) == -1) {
+				fprintf(stderr, "fkworkerctl: top: -n %s: %s\n", argv[i], e);
+				return EX_USAGE_;
+			}
+		} else {
+			return EX_USAGE_;
+		}
+	}
+	return ctl_top_run(x->x_fd, (long)frames, plain);
+}
+
 static const struct cmd cmds[] = {
 	{ "status", run_status, "status [--json]", 0 },
 	{ "check", run_check, "check [--timeout SECONDS]", 1 },
 	{ "reload", run_reload, "reload", 0 },
 	{ "quiet", run_quiet, "quiet", 0 },
 	{ "stop", run_stop, "stop", 0 },
+	{ "diagnose", run_diagnose, "diagnose [--seconds 10] [--json]", 0 },
+	{ "top", run_top, "top [--plain] [-n FRAMES]", 0 },
 	{ "perf-test", run_perf, "perf-test N [--batch 100] [--jobtype noop] "
 	    "[--queue default] [--url URL] [--timeout 300]", 0 },
 };

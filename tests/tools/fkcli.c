@@ -10,8 +10,9 @@
  *	capitals), so "fkcli XSTATE wid quiet" sends one line. -P writes all
  *	commands at once (pipelined). Exit 0 if no reply was an error.
  *   fkcli [-u URL] push -n N [--jobtype T] [--queue Q] [--prefix P] [--batch B]
- *	[--args JSON] [--retry R] [--reserve-for S]
- *	Pushes N jobs with jids P-00000001.. (PUSHB batches; PUSH when B is 1).
+ *	[--args JSON] [--retry R] [--reserve-for S] [--rate R]
+ *	Pushes N jobs with jids P-00000001.. (PUSHB batches; PUSH when B is 1);
+ *	--rate: no faster than R jobs a second (one batch in flight at a time).
  *   fkcli [-u URL] wait-done N [--timeout S]   polls fkbroker's XAUDIT until done >= N
  *   fkcli [-u URL] audit                       prints fkbroker's XAUDIT
  *
@@ -25,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fkp.h"
@@ -65,7 +67,7 @@ usage(void)
 {
 	fprintf(stderr, "usage: fkcli [-u URL] [-w WID] [-p PASSWORD] [-r] [-P] CMD...\n"
 	    "       fkcli [-u URL] push -n N [--jobtype T] [--queue Q] [--prefix P] [--batch B]\n"
-	    "             [--args JSON] [--retry R] [--reserve-for S]\n"
+	    "             [--args JSON] [--retry R] [--reserve-for S] [--rate R]\n"
 	    "       fkcli [-u URL] wait-done N [--timeout S]\n"
 	    "       fkcli [-u URL] audit\n");
 	exit(64);
@@ -375,7 +377,23 @@ struct pushopt {
 	int		 has_retry;
 	long long	 reserve_for;
 	int		 has_reserve;
+	long long	 rate;		/* jobs/s, 0: as fast as the server takes them */
 };
+
+/* --rate: waits until the job numbered next is due. */
+static void
+pace(const struct pushopt *o, uint64_t t0, long long next)
+{
+	uint64_t due = t0 + (uint64_t)((next - 1) * 1000 / o->rate), now = now_ms();
+	struct timespec ts;
+
+	if (due <= now)
+		return;
+	ts.tv_sec = (time_t)((due - now) / 1000);
+	ts.tv_nsec = (long)((due - now) % 1000) * 1000000L;
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
+}
 
 static char *
 json_str(const char *s)
@@ -415,17 +433,21 @@ static int
 run_push(struct cli *c, const struct pushopt *o)
 {
 	char *pfx = json_str(o->prefix), *type = json_str(o->jobtype), *queue = json_str(o->queue);
-	long long next = 1, inflight = 0, acked = 0;
+	long long next = 1, inflight = 0, acked = 0, window = o->rate > 0 ? 1 : 32;
 	struct fkp_reply r;
 	struct buf out;
+	uint64_t t0;
 	size_t used;
 
 	cli_connect(c);
 	buf_init(&out);
+	t0 = now_ms();
 	while (next <= o->n || inflight > 0) {
 		/* Keep up to 32 commands in flight: one round trip per window, not per batch. */
 		buf_reset(&out);
-		while (next <= o->n && inflight < 32) {
+		if (o->rate > 0 && next <= o->n && inflight == 0)
+			pace(o, t0, next);
+		while (next <= o->n && inflight < window) {
 			long long k = o->n - next + 1 < o->batch ? o->n - next + 1 : o->batch;
 			buf_puts(&out, o->batch == 1 ? "PUSH " : "PUSHB [");
 			for (long long i = 0; i < k; i++) {
@@ -467,9 +489,10 @@ cmd_push(struct cli *c, int argc, char **argv)
 		{ "jobtype", required_argument, NULL, 't' }, { "queue", required_argument, NULL, 'q' },
 		{ "prefix", required_argument, NULL, 'x' }, { "batch", required_argument, NULL, 'b' },
 		{ "args", required_argument, NULL, 'a' }, { "retry", required_argument, NULL, 'r' },
-		{ "reserve-for", required_argument, NULL, 'R' }, { NULL, 0, NULL, 0 },
+		{ "reserve-for", required_argument, NULL, 'R' },
+		{ "rate", required_argument, NULL, 'p' }, { NULL, 0, NULL, 0 },
 	};
-	struct pushopt o = { 0, 100, "noop", "default", "job", NULL, 0, 0, 0, 0 };
+	struct pushopt o = { 0, 100, "noop", "default", "job", NULL, 0, 0, 0, 0, 0 };
 	const char *errstr, *args = "[]";
 	json_error_t je;
 	json_t *a;
@@ -483,6 +506,7 @@ cmd_push(struct cli *c, int argc, char **argv)
 		case 'b': dst = &o.batch; lo_ = 1; hi = 100000; break;
 		case 'r': dst = &o.retry; lo_ = -1000; o.has_retry = 1; break;
 		case 'R': dst = &o.reserve_for; lo_ = -1000000; o.has_reserve = 1; break;
+		case 'p': dst = &o.rate; lo_ = 1; hi = 10000000; break;
 		case 't': o.jobtype = optarg; break;
 		case 'q': o.queue = optarg; break;
 		case 'x': o.prefix = optarg; break;

@@ -17,6 +17,7 @@
  */
 #include <stdint.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "fkworker.h"
 
@@ -24,6 +25,7 @@
 const int fkw_plugin_api_version = FKW_PLUGIN_API_VERSION;
 
 #define DELAY_MAX_MS	(24LL * 3600 * 1000)
+#define SPIN_MAX_US	(10LL * 1000 * 1000)
 
 /* What the plugin shares between jobs: here, a counter, to show udata. */
 struct example {
@@ -92,13 +94,37 @@ delay_cancel(struct fkw_job *job, void *udata)
 	fkw_timer_cancel(fkw_job_get_data(job));
 }
 
+/* ==== spin: CPU time, measured on the thread's own clock ==== */
+
+static int
+spin(struct fkw_job *job, void *udata)
+{
+	struct timespec a, b;
+	long long us, spent;
+
+	(void)udata;
+	if (fkw_job_arg_int(job, 0, &us) == -1 || us < 0 || us > SPIN_MAX_US) {
+		fkw_job_set_error(job, "BadArgs",
+		    "spin: args[0] must be microseconds from 0 to %lld", SPIN_MAX_US);
+		return FKW_FAIL;
+	}
+	/* CPU time, not wall time: a descheduled thread still burns its full share. */
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &a);
+	do {
+		clock_gettime(CLOCK_THREAD_CPUTIME_ID, &b);
+		spent = (b.tv_sec - a.tv_sec) * 1000000LL + (b.tv_nsec - a.tv_nsec) / 1000;
+	} while (spent < us);
+	return FKW_ACK;
+}
+
 /* ==== Entry points ==== */
 
 int
 fkw_plugin_init(struct fkw_plugin *p)
 {
 	if (fkw_register(p, "echo", echo, NULL, &example) == -1 ||
-	    fkw_register(p, "delay", delay, delay_cancel, NULL) == -1) {
+	    fkw_register(p, "delay", delay, delay_cancel, NULL) == -1 ||
+	    fkw_register(p, "spin", spin, NULL, NULL) == -1) {
 		fkw_plugin_set_error(p, "cannot register its jobtypes");
 		return -1;
 	}
