@@ -12,7 +12,7 @@
 CC	?= cc
 PREFIX	?= /usr
 DESTDIR	?=
-PKGS	:= libconfig msgpack jansson openssl libsystemd ncursesw
+PKGS	:= libconfig msgpack jansson openssl libsystemd
 WERROR	?= -Werror
 SANITIZE ?=
 
@@ -34,7 +34,9 @@ ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(WERROR) $(CFLAGS) $(OPT) \
 	     -Icommon -Iworker -Isupervisor -MMD -MP $(PKG_CFLAGS)
 # --as-needed: only fkworkerctl's top uses ncurses; fkworker does not load it.
 ALL_LDFLAGS = $(LDFLAGS) -Wl,--as-needed $(if $(SANITIZE),-fsanitize=$(SANITIZE))
-LIBS	= $(PKG_LIBS) -ldl -lm
+# ncurses for fkworkerctl top: linked, but its cflags (feature macros) stay out of the build.
+CURSES_LIBS = $(shell pkg-config --libs ncursesw 2>/dev/null)
+LIBS	= $(PKG_LIBS) $(CURSES_LIBS) -ldl -lm
 
 COMMON_SRC := $(wildcard common/*.c)
 WORKER_SRC := $(wildcard worker/*.c)
@@ -154,7 +156,7 @@ $(FUZZ_B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -MMD -MP -c $< -o $@
 $(FUZZ_BIN): $(FUZZ_B)/%: $(FUZZ_B)/obj/tests/fuzz/%.o $(FUZZ_OBJ)
-	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(PKG_LIBS) -ldl -lm
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(PKG_LIBS) $(CURSES_LIBS) -ldl -lm
 
 .PHONY: fuzz-replay
 fuzz-build: $(FUZZ_BIN)
