@@ -270,11 +270,13 @@ headroom(const struct diag_figures *f)
 {
 	double h = -1;
 
+	/*
+	 * fkworker's own cores, not the host's idle time: other programs'
+	 * load shares the CPU with fkworker rather than shutting it out.
+	 */
 	if (f->df_cpu_us_per_job > 0) {
 		double extra = DIAG_CPU_LIMIT * cpu_cap(f) - f->df_worker_cores;
 
-		if (f->df_host_cpu >= 0)
-			extra = fmin(extra, (DIAG_CPU_LIMIT - f->df_host_cpu) * f->df_cores);
 		h = fmax(extra, 0) * 1e6 / f->df_cpu_us_per_job;
 	}
 	if (f->df_jobs_per_sec > 0 && f->df_busy_mean > 0) {
@@ -308,7 +310,9 @@ judge_keeps_up(const struct diag_figures *f, struct diag_verdict *v)
 	    q, f->df_jobs_per_sec, f->df_busy_ratio * 100, f->df_slots, cpu);
 	if (v->dv_headroom >= 0)
 		snprintf(v->dv_todo, sizeof(v->dv_todo), "nothing to do: this host keeps up and "
-		    "could take about %.0f jobs/s more", v->dv_headroom);
+		    "could take about %.0f jobs/s more%s", v->dv_headroom,
+		    f->df_host_cpu >= DIAG_CPU_LIMIT ? " (less while other programs keep the "
+		    "host's CPU busy)" : "");
 	else
 		snprintf(v->dv_todo, sizeof(v->dv_todo), "nothing to do: this host keeps up "
 		    "(no job ran, so its headroom is not known)");
