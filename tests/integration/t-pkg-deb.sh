@@ -85,7 +85,7 @@ grep -Eq '^u +fkworker ' "$R/usr/lib/sysusers.d/fkworker.conf" || fail "sysusers
 # ---- the unit ----
 U="$R/lib/systemd/system/fkworker.service"
 for line in 'Type=notify' 'ExecStart=/usr/sbin/fkworker -c /etc/fkworker.conf' \
-    'ExecReload=/bin/kill -HUP $MAINPID' 'KillMode=mixed' 'Restart=on-failure' \
+    'ExecReload=/usr/bin/fkworkerctl -c /etc/fkworker.conf reload' 'KillMode=mixed' 'Restart=on-failure' \
     'RestartPreventExitStatus=78' 'User=fkworker' 'Group=fkworker' 'RuntimeDirectory=fkworker' \
     'NoNewPrivileges=yes' 'ProtectSystem=strict' 'ProtectHome=yes' 'PrivateTmp=yes' \
     'WantedBy=multi-user.target'; do
@@ -106,7 +106,8 @@ sock=$(sed -n 's/^[[:space:]]*socket[[:space:]]*=[[:space:]]*"\([^"]*\)";.*/\1/p
 [ "$(val User)" = "$(awk '$1 == "u" { print $2 }' "$R/usr/lib/sysusers.d/fkworker.conf")" ] ||
 	fail "unit User= is not the sysusers user"
 mkdir "$T/verify"
-sed "s|/usr/sbin/fkworker|$R/usr/sbin/fkworker|g" "$U" >"$T/verify/fkworker.service"
+sed -e "s|/usr/sbin/fkworker|$R/usr/sbin/fkworker|g" -e "s|/usr/bin/fkworkerctl|$R/usr/bin/fkworkerctl|g" \
+	"$U" >"$T/verify/fkworker.service"
 changed=$(diff "$U" "$T/verify/fkworker.service" | grep -c '^>' || true)
 [ "$changed" -eq 2 ] || fail "the verify copy changed $changed lines, expected ExecStart and ExecReload"
 vout=$(cd "$T/verify" && MANPATH="$R/usr/share/man" systemd-analyze verify ./fkworker.service 2>&1) ||
