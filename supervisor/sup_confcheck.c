@@ -20,7 +20,7 @@
 #include "sup.h"
 #include "wrk_job.h"
 
-#define TRIAL_TIMEOUT_MS	30000	/* a plugin's init that takes longer is hung */
+#define TRIAL_TIMEOUT_MS	10000	/* hung init; below the watchdog (WatchdogSec=30s, pinged at 15) */
 
 static int
 has_plugins(const struct fkw_conf *cf)

@@ -139,7 +139,10 @@ sed -n 's/^\.It Cm \([a-z_.]*\) No =.*/\1/p' "$T/conf.5" | grep -E '\.|^handlers
 diff "$T/keys.nn" "$T/keys.man" >"$T/keys.diff" ||
 	fail "fkworker.conf(5) keys differ from fkworker -nn (< -nn, > man): $(cat "$T/keys.diff")"
 awk '/^\.Sh EXAMPLES/ { e = 1 } e && /^\.Bd -literal/ { b = 1; next } b && /^\.Ed/ { exit } b' \
-	"$T/conf.5" | sed "s|/etc/fkworker.secret|$T/secret|" >"$T/example.conf"
+	"$T/conf.5" | sed -e "s|/etc/fkworker.secret|$T/secret|" -e "s|/usr/local/bin/resize|/bin/true|" \
+	-e "s|/usr/lib/fkworker/plugins/app.so|$B/plugins/example.so|" >"$T/example.conf"
+# -n checks that the example's command and plugin exist and load: stand-ins above.
+[ -f "$B/plugins/example.so" ] || fail "$B/plugins/example.so: build it first (make)"
 echo "not-a-real-password" >"$T/secret"
 out=$("$R/usr/sbin/fkworker" -n -c "$T/example.conf" 2>&1) || fail "fkworker.conf(5) EXAMPLES: $out"
 [ "$(grep '^\.Sh' "$T/conf.5" | tail -n 1)" = ".Sh EXAMPLES" ] ||
