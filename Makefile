@@ -217,7 +217,8 @@ install: $(B)/fkworker $(B)/fkworkerctl
 		echo "install -m 0644 conf/fkworker.conf $(DESTDIR)$(SYSCONFDIR)/fkworker.conf"; \
 		install -m 0644 conf/fkworker.conf $(DESTDIR)$(SYSCONFDIR)/fkworker.conf; \
 	fi
-	sed -e 's|/usr/sbin/fkworker|$(SBINDIR)/fkworker|g' -e 's|/etc/|$(SYSCONFDIR)/|g' \
+	sed -e 's|/usr/sbin/fkworker|$(SBINDIR)/fkworker|g' \
+		-e 's|/usr/bin/fkworkerctl|$(BINDIR)/fkworkerctl|g' -e 's|/etc/|$(SYSCONFDIR)/|g' \
 		systemd/fkworker.service >$(DESTDIR)$(UNITDIR)/fkworker.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/fkworker.service
 	install -m 0644 systemd/fkworker.sysusers $(DESTDIR)$(SYSUSERSDIR)/fkworker.conf

@@ -19,20 +19,28 @@
 
 /* ---- errors ---- */
 
+/* Appends msg (taken) to the list *vp of *np strings; dropped when out of memory. */
 static void
-errs_add(struct conf_ctx *cx, char *msg)
+list_add(char ***vp, int *np, char *msg)
 {
-	struct conf_errors *ce = cx->cx_errs;
 	char **v;
 
-	cx->cx_nerr++;
-	if (msg == NULL || ce == NULL ||
-	    (v = realloc(ce->ce_msg, ((size_t)ce->ce_n + 1) * sizeof(*v))) == NULL) {
+	if (msg == NULL || (v = realloc(*vp, ((size_t)*np + 1) * sizeof(*v))) == NULL) {
 		free(msg);
 		return;
 	}
-	v[ce->ce_n++] = msg;
-	ce->ce_msg = v;
+	v[(*np)++] = msg;
+	*vp = v;
+}
+
+static void
+errs_add(struct conf_ctx *cx, char *msg)
+{
+	cx->cx_nerr++;
+	if (cx->cx_errs == NULL)
+		free(msg);
+	else
+		list_add(&cx->cx_errs->ce_msg, &cx->cx_errs->ce_n, msg);
 }
 
 static char * __attribute__((format(printf, 1, 0)))
@@ -97,6 +105,21 @@ conf_setting_file(struct conf_ctx *cx, const config_setting_t *s)
 }
 
 void
+conf_warnf(struct conf_ctx *cx, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+
+	va_start(ap, fmt);
+	msg = vfmt(fmt, ap);
+	va_end(ap);
+	if (cx->cx_errs == NULL)
+		free(msg);
+	else
+		list_add(&cx->cx_errs->ce_warn, &cx->cx_errs->ce_nwarn, msg);
+}
+
+void
 conf_err_at(struct conf_ctx *cx, const config_setting_t *s, const char *path,
     const char *fmt, ...)
 {
@@ -111,9 +134,8 @@ conf_err_at(struct conf_ctx *cx, const config_setting_t *s, const char *path,
 	free(msg);
 }
 
-/* "FILE:LINE", "environment: VAR" or, for a default, "FILE": where key k was set. */
-static const char *
-key_where(const struct conf_ctx *cx, int k, char *buf, size_t len)
+const char *
+conf_key_where(const struct conf_ctx *cx, int k, char *buf, size_t len)
 {
 	const struct conf_origin *o = &cx->cx_orig[k];
 
@@ -136,12 +158,27 @@ conf_err_key(struct conf_ctx *cx, int k, const char *fmt, ...)
 	va_start(ap, fmt);
 	msg = vfmt(fmt, ap);
 	va_end(ap);
-	key_where(cx, k, where, sizeof(where));
+	conf_key_where(cx, k, where, sizeof(where));
 	if (cx->cx_orig[k].o_env != NULL)
 		conf_errf(cx, "%s: %s", where, msg != NULL ? msg : "?");
 	else
 		conf_errf(cx, "%s: %s: %s", where, conf_schema[k].k_path, msg != NULL ? msg : "?");
 	free(msg);
+}
+
+void
+conf_errors_add(struct conf_errors *ce, int warn, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+
+	va_start(ap, fmt);
+	msg = vfmt(fmt, ap);
+	va_end(ap);
+	if (warn)
+		list_add(&ce->ce_warn, &ce->ce_nwarn, msg);
+	else
+		list_add(&ce->ce_msg, &ce->ce_n, msg);
 }
 
 void
@@ -154,6 +191,11 @@ conf_errors_free(struct conf_errors *ce)
 	free(ce->ce_msg);
 	ce->ce_msg = NULL;
 	ce->ce_n = 0;
+	for (int i = 0; i < ce->ce_nwarn; i++)
+		free(ce->ce_warn[i]);
+	free(ce->ce_warn);
+	ce->ce_warn = NULL;
+	ce->ce_nwarn = 0;
 }
 
 /* ---- freeing ---- */
@@ -179,6 +221,7 @@ conf_handlers_free(struct conf_handler *h, int n)
 {
 	for (int i = 0; h != NULL && i < n; i++) {
 		free(h[i].h_jobtype);
+		free(h[i].h_file);
 		free(h[i].h_builtin);
 		conf_strv_free(h[i].h_argv);
 		free(h[i].h_plugin);
@@ -293,7 +336,7 @@ retired_why(const char *path)
 static void
 walk(struct conf_ctx *cx, const config_setting_t *g, const char *prefix)
 {
-	char path[256];
+	char path[256], hint[128];
 	int k;
 
 	for (int i = 0; i < config_setting_length(g); i++) {
@@ -306,7 +349,8 @@ walk(struct conf_ctx *cx, const config_setting_t *g, const char *prefix)
 		else if (retired_why(path) != NULL)
 			conf_err_at(cx, s, path, "%s", retired_why(path));
 		else if (!is_group_path(path))
-			conf_err_at(cx, s, path, "unknown key");
+			conf_err_at(cx, s, path, "unknown key%s",
+			    conf_hint_key(path, hint, sizeof(hint)));
 		else if (!config_setting_is_group(s))
 			conf_err_at(cx, s, path, "must be a group { ... }");
 		else
@@ -327,7 +371,7 @@ read_config(struct conf_ctx *cx, config_t *c, const char *path, const char *text
 	if (config_error_type(c) == CONFIG_ERR_FILE_IO)
 		conf_errf(cx, "%s: cannot read: %s", cx->cx_name, err ? strerror(err) : "I/O error");
 	else
-		conf_errf(cx, "%s:%d: %s", file_name(cx, config_error_file(c)),
+		conf_hint_syntax(cx, file_name(cx, config_error_file(c)), text,
 		    config_error_line(c), config_error_text(c));
 	return -1;
 }
@@ -376,12 +420,12 @@ resolve_connections(struct conf_ctx *cx)
 	}
 	if (cf->cf_connections < cf->cf_cpus)
 		conf_errf(cx, "%s: %s (%d) must be at least %s (%d): each child needs one",
-		    key_where(cx, CK_CONNECTIONS, where, sizeof(where)),
+		    conf_key_where(cx, CK_CONNECTIONS, where, sizeof(where)),
 		    conf_schema[CK_CONNECTIONS].k_path, cf->cf_connections,
 		    conf_schema[CK_CPUS].k_path, cf->cf_cpus);
 	else if (cf->cf_connections + 1 > cf->cf_conn_budget)
 		conf_errf(cx, "%s: %s (%d) and the heartbeat connection exceed %s (%d)",
-		    key_where(cx, CK_CONNECTIONS, where, sizeof(where)),
+		    conf_key_where(cx, CK_CONNECTIONS, where, sizeof(where)),
 		    conf_schema[CK_CONNECTIONS].k_path, cf->cf_connections,
 		    conf_schema[CK_CONN_BUDGET].k_path, cf->cf_conn_budget);
 	else if (cf->cf_connections > cf->cf_concurrency)
@@ -398,7 +442,7 @@ conf_validate(struct conf_ctx *cx)
 
 	if (!o[CK_CONCURRENCY].o_bad && !o[CK_CPUS].o_bad && cf->cf_concurrency < cf->cf_cpus)
 		conf_errf(cx, "%s: %s (%d) must be at least %s (%s%d)",
-		    key_where(cx, CK_CONCURRENCY, where, sizeof(where)),
+		    conf_key_where(cx, CK_CONCURRENCY, where, sizeof(where)),
 		    conf_schema[CK_CONCURRENCY].k_path, cf->cf_concurrency,
 		    conf_schema[CK_CPUS].k_path, cf->cf_cpus_auto ? "\"auto\" = " : "",
 		    cf->cf_cpus);
@@ -410,6 +454,7 @@ conf_validate(struct conf_ctx *cx)
 	    !readable_file(cf->cf_tls_ca_file, why, sizeof(why)))
 		conf_err_key(cx, CK_TLS_CA_FILE, "cannot read %s: %s (tcp+tls with verify needs it)",
 		    cf->cf_tls_ca_file, why);
+	conf_check_risky(cx);
 }
 
 static struct fkw_conf *

@@ -15,6 +15,15 @@
 #define CONF_DEFAULT_FILE	"/etc/fkworker.conf"
 #define CONF_DEFAULT_SOCKET	"/run/fkworker/control.sock"
 #define CONF_EX_CONFIG		78
+#define CONF_ENV_MAX		8	/* environment variables that override keys */
+/*
+ * systemd/fkworker.service's TimeoutStopSec: a worker.shutdown_timeout
+ * that does not leave CONF_UNIT_STOP_MARGIN seconds of it gets a warning
+ * (tests/unit/test_conf_check.c keeps the two equal).
+ */
+#define CONF_UNIT_STOP_TIMEOUT	60
+#define CONF_UNIT_STOP_MARGIN	10
+#define CONF_UNIT_ENV_FILE	"/etc/default/fkworker"
 
 enum conf_hkind {
 	CONF_H_BUILTIN,
@@ -30,7 +39,8 @@ struct conf_handler {
 	int		  h_argc;
 	char		 *h_plugin;	/* plugin: path of the .so */
 	int		  h_timeout;	/* seconds; 0 = none */
-	int		  h_line;	/* where it was defined, for messages */
+	char		 *h_file;	/* where it was defined, for messages */
+	int		  h_line;
 };
 
 struct conf_queue {
@@ -79,16 +89,26 @@ struct fkw_conf {
 	int			 cf_ctl_mode;		/* octal file mode, 0660 */
 	int			 cf_stats_interval;	/* ms */
 	int			 cf_log_level;		/* LOG_LVL_* */
+
+	/* Keys the environment set, for "fkworker -nn": schema index and variable. */
+	struct conf_envset {
+		int		 e_key;
+		const char	*e_var;		/* a string literal */
+	}			 cf_env[CONF_ENV_MAX];
+	int			 cf_nenv;
 };
 
 /*
  * Errors collected while loading: each a full "FILE:LINE: key: message"
  * string. conf_load keeps going after a bad key so that one run reports
- * every mistake.
+ * every mistake. Warnings (risky but valid values) come in the same form
+ * in ce_warn, whether the load succeeds or not.
  */
 struct conf_errors {
 	char	**ce_msg;
 	int	  ce_n;
+	char	**ce_warn;
+	int	  ce_nwarn;
 };
 
 /*
@@ -103,6 +123,17 @@ struct fkw_conf	*conf_load_string(const char *text, const char *name, int use_en
 		    struct conf_errors *errs);
 void		 conf_free(struct fkw_conf *);
 void		 conf_errors_free(struct conf_errors *);
+/* Adds an error (warn 0) or a warning (warn 1) to errs, for checks outside conf. */
+void		 conf_errors_add(struct conf_errors *, int warn, const char *fmt, ...)
+		    __attribute__((format(printf, 3, 4)));
+
+/*
+ * What the host says about a loaded configuration: each exec command must
+ * be an executable file and each plugin a readable one (errors, "FILE:LINE:
+ * handlers[i].exec: ..."), and a path fkworker.service's sandbox hides gets
+ * a warning. Appends to errs; returns the number of errors added.
+ */
+int		 conf_check_host(const struct fkw_conf *, struct conf_errors *errs);
 
 /* Prints the effective configuration, every key in schema order, as libconfig. */
 void		 conf_dump(const struct fkw_conf *, FILE *);

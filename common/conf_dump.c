@@ -203,6 +203,17 @@ put_value(FILE *fp, const struct fkw_conf *cf, int k, const char *ind)
 	}
 }
 
+/* "# from VAR" after a value the environment set (several for the URL). */
+static void
+put_env(FILE *fp, const struct fkw_conf *cf, int k)
+{
+	int n = 0;
+
+	for (int i = 0; i < cf->cf_nenv; i++)
+		if (cf->cf_env[i].e_key == k)
+			fprintf(fp, "%s%s", n++ ? ", " : "\t# from ", cf->cf_env[i].e_var);
+}
+
 /* Length of the group part of a path: "faktory.tls" of "faktory.tls.verify". */
 static size_t
 group_len(const char *path)
@@ -280,6 +291,7 @@ conf_dump(const struct fkw_conf *cf, FILE *fp)
 		if (k == CK_CONNECTIONS && cf->cf_connections_auto)
 			fprintf(fp, "\t# = %d, and the master's heartbeat connection",
 			    cf->cf_connections);
+		put_env(fp, cf, k);
 		fputs("\n", fp);
 	}
 	move_group(fp, cur, clen, "", 0, depth);

@@ -24,10 +24,25 @@ env(const struct conf_ctx *cx, const char *name)
 	return v;
 }
 
+/* Records that var set key k, for "fkworker -nn". */
 static void
-env_bad(struct conf_ctx *cx, int k, const char *var, const char *range)
+env_mark(struct conf_ctx *cx, int k, const char *var)
 {
-	conf_errf(cx, "environment: %s: must be %lld..%lld%s", var, conf_schema[k].k_min,
+	struct fkw_conf *cf = cx->cx_cf;
+
+	if (cf->cf_nenv < CONF_ENV_MAX)
+		cf->cf_env[cf->cf_nenv++] = (struct conf_envset){ .e_key = k, .e_var = var };
+}
+
+/* "not a number" and "out of range" are different mistakes: say which. */
+static void
+env_bad(struct conf_ctx *cx, int k, const char *var, const char *v, const char *why,
+    const char *range)
+{
+	int nan = strcmp(why, "not a number") == 0;
+
+	conf_errf(cx, "environment: %s: \"%.64s\" %s (must be %lld..%lld%s)", var, v,
+	    nan ? "is not a number" : "is out of range", conf_schema[k].k_min,
 	    conf_schema[k].k_max, range);
 	cx->cx_orig[k].o_bad = 1;
 	cx->cx_orig[k].o_env = var;
@@ -52,6 +67,7 @@ env_url(struct conf_ctx *cx)
 	else {
 		free(cx->cx_cf->cf_url);
 		cx->cx_cf->cf_url = s;
+		env_mark(cx, CK_URL, "FAKTORY_URL");
 	}
 }
 
@@ -65,11 +81,12 @@ env_concurrency(struct conf_ctx *cx)
 	if (v == NULL)
 		return;
 	if (parse_ll(v, ck->k_min, ck->k_max, &n, &e) == -1) {
-		env_bad(cx, CK_CONCURRENCY, "WORKER_CONCURRENCY", "");
+		env_bad(cx, CK_CONCURRENCY, "WORKER_CONCURRENCY", v, e, "");
 		return;
 	}
 	cx->cx_cf->cf_concurrency = (int)n;
 	cx->cx_orig[CK_CONCURRENCY] = (struct conf_origin){ .o_env = "WORKER_CONCURRENCY" };
+	env_mark(cx, CK_CONCURRENCY, "WORKER_CONCURRENCY");
 }
 
 static void
@@ -89,10 +106,11 @@ env_cpus(struct conf_ctx *cx)
 		cf->cf_cpus = (int)n;
 		cf->cf_cpus_auto = 0;
 	} else {
-		env_bad(cx, CK_CPUS, "WORKER_CPUS", " or \"auto\"");
+		env_bad(cx, CK_CPUS, "WORKER_CPUS", v, e, " or \"auto\"");
 		return;
 	}
 	cx->cx_orig[CK_CPUS] = (struct conf_origin){ .o_env = "WORKER_CPUS" };
+	env_mark(cx, CK_CPUS, "WORKER_CPUS");
 }
 
 void
@@ -140,6 +158,20 @@ url_with_host(const char *url, const char *ip)
 	return out;
 }
 
+/*
+ * "10.0.0.5:7419", "host:7419" or "[fd00::5]:7419": an address with a port.
+ * A bare IPv6 address has two colons or more and no brackets.
+ */
+static int
+has_port(const char *ip)
+{
+	const char *c = strchr(ip, ':');
+
+	if (ip[0] == '[')
+		return strstr(ip, "]:") != NULL;
+	return c != NULL && strchr(c + 1, ':') == NULL;
+}
+
 /* FAKTORY_SERVER_IP keeps the scheme, userinfo and port of the URL. */
 static void
 server_ip(struct conf_ctx *cx)
@@ -154,6 +186,12 @@ server_ip(struct conf_ctx *cx)
 		conf_errf(cx, "environment: FAKTORY_SERVER_IP: must be a host name or IP address");
 		return;
 	}
+	if (has_port(ip)) {
+		conf_errf(cx, "environment: FAKTORY_SERVER_IP: \"%s\" has a port: give the "
+		    "address alone (the port comes from faktory.url or FAKTORY_URL, e.g. "
+		    "FAKTORY_URL=tcp://%s)", ip, ip);
+		return;
+	}
 	if ((url = url_with_host(cf->cf_url, ip)) == NULL) {
 		conf_errf(cx, "environment: FAKTORY_SERVER_IP: out of memory");
 		return;
@@ -165,6 +203,7 @@ server_ip(struct conf_ctx *cx)
 	}
 	free(cf->cf_url);
 	cf->cf_url = url;
+	env_mark(cx, CK_URL, "FAKTORY_SERVER_IP");
 }
 
 /*
@@ -215,8 +254,10 @@ password_resolve(struct conf_ctx *cx)
 	if (cf->cf_password_file[0] != '\0' &&
 	    (filepw = password_read(cx, cf->cf_password_file)) == NULL)
 		cx->cx_orig[CK_PASSWORD_FILE].o_bad = 1;
-	if (envpw != NULL)
+	if (envpw != NULL) {
 		pw = envpw;
+		env_mark(cx, CK_PASSWORD, "FAKTORY_PASSWORD");
+	}
 	else if (filepw != NULL)
 		pw = filepw;
 	else if (cf->cf_password[0] != '\0')

@@ -98,6 +98,11 @@ struct conf_ctx {
 /* conf.c: error collection. */
 void	conf_errf(struct conf_ctx *, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
+/* A warning: the value is valid but risky; same forms as errors. */
+void	conf_warnf(struct conf_ctx *, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+/* "FILE:LINE", "environment: VAR" or, for a default, "FILE": where key k was set. */
+const char *conf_key_where(const struct conf_ctx *, int k, char *buf, size_t len);
 /* "FILE:LINE: path: message" at a setting. */
 void	conf_err_at(struct conf_ctx *, const config_setting_t *, const char *path,
 	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
@@ -124,6 +129,19 @@ int	conf_schema_auto_cpus(void);
 int	conf_list_queues(struct conf_ctx *, const config_setting_t *);
 int	conf_list_labels(struct conf_ctx *, const config_setting_t *);
 int	conf_list_handlers(struct conf_ctx *, const config_setting_t *);
+
+/* conf_check.c: what the file system and the host say about valid values. */
+/* Warnings about valid but risky values (cpus, shutdown_timeout, connections). */
+void	conf_check_risky(struct conf_ctx *);
+
+/* conf_hint.c: messages that help more than libconfig's. */
+/* " (did you mean `x`?)" for an unknown key path close to a schema key, else "". */
+const char *conf_hint_key(const char *path, char *buf, size_t len);
+/* The closest of names[0..n) to name within a small edit distance, or NULL. */
+const char *conf_hint_closest(const char *name, const char *const *names, size_t n);
+/* A libconfig parse error, with the text of the line it names (from file, or text). */
+void	conf_hint_syntax(struct conf_ctx *, const char *file, const char *text, int line,
+	    const char *what);
 
 /* conf_env.c */
 void	conf_env_apply(struct conf_ctx *);

@@ -373,6 +373,10 @@ handler_parse(struct conf_ctx *cx, const config_setting_t *e, int i, struct conf
 	int rc = 0;
 
 	h->h_line = (int)config_setting_source_line(e);
+	if ((h->h_file = strdup(conf_setting_file(cx, e))) == NULL) {
+		conf_err_at(cx, e, elem_path(path, sizeof(path), list, i, NULL), "out of memory");
+		return -1;
+	}
 	if (!config_setting_is_group(e)) {
 		conf_err_at(cx, e, elem_path(path, sizeof(path), list, i, NULL),
 		    "must be a { jobtype = \"...\"; ... } group");

@@ -54,8 +54,9 @@ const struct conf_key conf_schema[CK_NKEYS] = {
 	KEY(CK_MAX_JOBS, "worker.max_jobs_per_child", CONF_T_INT64, cf_max_jobs_per_child,
 	    0, 1000000000000LL, "0",
 	    "recycle a child after this many jobs; 0 = never (above 2147483647 write e.g. 5000000000L)"),
-	KEY(CK_MEMORY_LIMIT, "worker.memory_limit", CONF_T_SIZE, cf_memory_limit, 0, LLONG_MAX,
-	    "\"0\"", "recycle a child whose RSS exceeds this (\"512M\", or bytes); \"0\" = no limit"),
+	KEY(CK_MEMORY_LIMIT, "worker.memory_limit", CONF_T_SIZE, cf_memory_limit, 32LL << 20,
+	    LLONG_MAX, "\"0\"", "recycle a child whose RSS exceeds this: a size with its unit, "
+	    "\"512M\" or \"2G\" (K, M, G, T; 1024-based; at least 32M); \"0\" = no limit"),
 	KEY(CK_CONNECT_TIMEOUT, "worker.connect_timeout", CONF_T_INT, cf_connect_timeout,
 	    100, 60000, "5000", "milliseconds for connect and handshake"),
 	KEY(CK_RECONNECT_MAX, "worker.reconnect_max", CONF_T_INT, cf_reconnect_max,
@@ -179,32 +180,59 @@ set_int(struct conf_ctx *cx, int k, const config_setting_t *s)
 	return 0;
 }
 
+/* A size must say its unit: "512" could mean bytes, KiB or MiB. "0" needs none. */
+static int
+has_unit(const char *v)
+{
+	size_t n = strlen(v);
+
+	if (n > 1 && (v[n - 1] == 'B' || v[n - 1] == 'b'))
+		n--;
+	return n > 1 && strchr("KkMmGgTt", v[n - 1]) != NULL;
+}
+
 static int
 set_size(struct conf_ctx *cx, int k, const config_setting_t *s)
 {
 	const struct conf_key *ck = &conf_schema[k];
-	const char *e;
+	const char *e, *str;
 	uint64_t v;
-	long long n;
 
 	switch (config_setting_type(s)) {
 	case CONFIG_TYPE_STRING:
-		if (parse_size(config_setting_get_string(s), (uint64_t)ck->k_max, &v, &e) == -1) {
-			conf_err_at(cx, s, ck->k_path, "must be a size such as \"512M\": %s", e);
+		str = config_setting_get_string(s);
+		if (parse_size(str, (uint64_t)ck->k_max, &v, &e) == -1) {
+			if (strcmp(e, "too large") == 0)
+				conf_err_at(cx, s, ck->k_path, "\"%s\" is too large", str);
+			else
+				conf_err_at(cx, s, ck->k_path, "\"%s\" is not a size: write a whole "
+				    "number and a unit, such as \"512M\" or \"1536M\" (K, M, G or "
+				    "T; 1024-based)", str);
+			return -1;
+		}
+		if (v != 0 && !has_unit(str)) {
+			conf_err_at(cx, s, ck->k_path, "\"%s\" has no unit: write e.g. \"%sM\" "
+			    "(K, M, G or T; 1024-based)", str, str);
 			return -1;
 		}
 		break;
 	case CONFIG_TYPE_INT:
 	case CONFIG_TYPE_INT64:
-		if ((n = config_setting_get_int64(s)) < 0) {
-			conf_err_at(cx, s, ck->k_path, "must be 0 or more bytes");
+		if (config_setting_get_int64(s) != 0) {
+			conf_err_at(cx, s, ck->k_path, "%lld has no unit: write a string such "
+			    "as \"%lldM\" (K, M, G or T; 1024-based)",
+			    config_setting_get_int64(s), config_setting_get_int64(s));
 			return -1;
 		}
-		v = (uint64_t)n;
+		v = 0;
 		break;
 	default:
-		conf_err_at(cx, s, ck->k_path,
-		    "must be a size string such as \"512M\" or a number of bytes");
+		conf_err_at(cx, s, ck->k_path, "must be a size string such as \"512M\"");
+		return -1;
+	}
+	if (v != 0 && v < (uint64_t)ck->k_min) {
+		conf_err_at(cx, s, ck->k_path, "must be 0 (no limit) or at least %lluM: a "
+		    "child's own memory is near that", (unsigned long long)ck->k_min >> 20);
 		return -1;
 	}
 	*(uint64_t *)field(cx, k) = v;

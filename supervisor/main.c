@@ -26,18 +26,37 @@ usage(FILE *f)
 	    "  --version   print the version and exit\n");
 }
 
-static int
-check_conf(struct fkw_conf *conf, const struct conf_errors *errs, int dump)
+/* What -nn prints first: the environment it shows is this command's, not the service's. */
+static void
+dump_header(FILE *f)
 {
-	if (conf == NULL) {
-		for (int i = 0; i < errs->ce_n; i++)
-			fprintf(stderr, "fkworker: %s\n", errs->ce_msg[i]);
+	fprintf(f, "# Values marked \"# from VAR\" come from this command's environment.\n"
+	    "# The service also reads " CONF_UNIT_ENV_FILE " (the unit's EnvironmentFile=),\n"
+	    "# which a command run by hand does not: to see what the service runs with,\n"
+	    "#   sudo sh -c 'set -a; . " CONF_UNIT_ENV_FILE "; fkworker -nn'\n");
+}
+
+/*
+ * -n, -nn and the start: errors then exit 78, or warnings and go on. The
+ * host checks (commands, plugins) run only on a configuration that loaded.
+ */
+static int
+check_conf(struct fkw_conf *conf, struct conf_errors *errs, int check)
+{
+	if (conf != NULL)
+		sup_confcheck(conf, errs);
+	for (int i = 0; i < errs->ce_n; i++)
+		fprintf(stderr, "fkworker: %s\n", errs->ce_msg[i]);
+	/* At start the warnings go to the log, once it is set up. */
+	for (int i = 0; check && i < errs->ce_nwarn; i++)
+		fprintf(stderr, "fkworker: warning: %s\n", errs->ce_warn[i]);
+	if (conf == NULL || errs->ce_n > 0)
 		return SUP_EX_CONFIG;
-	}
-	if (dump)
+	if (check > 1) {
+		dump_header(stdout);
 		conf_dump(conf, stdout);
-	else
-		printf("configuration OK\n");
+	} else if (check)
+		printf("configuration OK%s\n", errs->ce_nwarn ? " (with warnings)" : "");
 	return 0;
 }
 
@@ -89,24 +108,21 @@ main(int argc, char **argv)
 		return SUP_EX_USAGE;
 	}
 	conf = conf_load(so.so_conf_path, 1, &errs);
-	if (check) {
-		rc = check_conf(conf, &errs, check > 1);
+	rc = check_conf(conf, &errs, check);
+	if (check || rc != 0) {
 		conf_free(conf);
 		conf_errors_free(&errs);
 		return rc;
 	}
-	if (conf == NULL) {
-		rc = check_conf(conf, &errs, 0);
-		conf_errors_free(&errs);
-		return rc;
-	}
-	conf_errors_free(&errs);
 	log_init("fkworker", so.so_verbose ? LOG_LVL_DEBUG : conf->cf_log_level,
 	    so.so_foreground && isatty(STDERR_FILENO));
+	log_setproc(single ? "worker 0" : "master");
+	for (int i = 0; i < errs.ce_nwarn; i++)
+		log_warnx("%s", errs.ce_warn[i]);
+	conf_errors_free(&errs);
 	if (single) {
 		char err[512];
 
-		log_setproc("worker 0");
 		/* One child's slots in this process: the master's descriptor check applies. */
 		if (sup_reload_nofile(conf, err, sizeof(err)) == -1) {
 			log_errx("%s", err);
@@ -115,6 +131,5 @@ main(int argc, char **argv)
 		}
 		run_single(conf);
 	}
-	log_setproc("master");
 	return sup_main(conf, &so);
 }

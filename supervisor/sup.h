@@ -185,6 +185,9 @@ int	sup_reload_fits(const struct fkw_conf *, char *err, size_t errlen);
 /* Raises RLIMIT_NOFILE; -1 with err when concurrency cannot fit. */
 int	sup_reload_nofile(const struct fkw_conf *, char *err, size_t errlen);
 
+/* sup_confcheck.c */
+int	sup_confcheck(const struct fkw_conf *, struct conf_errors *errs);
+
 /* sup_beat.c */
 int	sup_beat_init(char *err, size_t errlen);
 /* The configuration changed (reload): reconnect with the new URL or password. */

@@ -575,6 +575,9 @@ child_exited(struct sup_child *c, int st)
 		respawn(c, st, now, what, up);
 	} else {
 		c->ch_state = SUP_CH_FREE;
+		/* Its successor started first (on_recycle): it was replaced all the same. */
+		if (WIFEXITED(st) && WEXITSTATUS(st) == WRK_EX_RECYCLE)
+			sup_env->se_index[c->ch_index].ix_restarts++;
 		if (is_crash(st))
 			log_warnx("worker %d (pid %d) %s after %.3fs", c->ch_index,
 			    (int)c->ch_pid, what, up);

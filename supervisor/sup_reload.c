@@ -136,11 +136,14 @@ sup_reload_start(char *err, size_t errlen)
 		snprintf(err, errlen, "%s", refusal(sup_env->se_state));
 		return -1;
 	}
-	if ((cf = conf_load(path, 1, &errs)) == NULL) {
+	if ((cf = conf_load(path, 1, &errs)) == NULL || sup_confcheck(cf, &errs) > 0) {
 		errors_join(&errs, err, errlen);
 		conf_errors_free(&errs);
+		conf_free(cf);
 		return -1;
 	}
+	for (int i = 0; i < errs.ce_nwarn; i++)
+		log_warnx("reload: %s", errs.ce_warn[i]);
 	conf_errors_free(&errs);
 	if (sup_reload_fits(cf, err, errlen) == -1) {
 		conf_free(cf);

@@ -245,4 +245,10 @@ int	wrk_main_may_fetch(void);
  */
 void	wrk_main_note_disconnect(const char *why);
 
+/* wrk_failog.c: a failed job as a warning, one line a second at most. */
+void	wrk_failog_note(const char *jid, const char *jobtype, const char *errtype,
+	    const char *message);
+/* From the stats timer: reports failures held back for a second or more. */
+void	wrk_failog_tick(void);
+
 #endif

@@ -234,8 +234,7 @@ wrk_job_done(struct wrk_job *j, int ok, const char *errtype, const char *message
 		log_warnx("slot %d: cannot encode the report of job %s", s->sl_index,
 		    j->jb_jid);
 	if (!ok)
-		log_debug("job %s (%s) failed: %s: %s", j->jb_jid, j->jb_jobtype,
-		    errtype, message != NULL ? message : "");
+		wrk_failog_note(j->jb_jid, j->jb_jobtype, errtype, message != NULL ? message : "");
 	wrk_job_clear(j);
 	wrk_env->we_jobs_done++;
 	wrk_slot_job_done(s);

@@ -269,7 +269,8 @@ check_limits(void)
 		env.we_recycle = 1;
 	} else if (cf->cf_memory_limit > 0 && (rss = proc_rss_kb(0)) > 0 &&
 	    (uint64_t)rss * 1024 > cf->cf_memory_limit) {
-		log_info("recycling: RSS %ld KiB above memory_limit", rss);
+		log_info("recycling: RSS %ld KiB above worker.memory_limit %llu KiB", rss,
+		    (unsigned long long)(cf->cf_memory_limit >> 10));
 		env.we_recycle = 1;
 	}
 	if (!env.we_recycle)
@@ -286,6 +287,7 @@ stats_fired(struct ev_loop *loop, struct ev_timer *t)
 {
 	if (ev_now(loop) - disc.dc_last_log >= 1000)
 		flush_disconnects(ev_now(loop));
+	wrk_failog_tick();
 	wrk_stats_publish();
 	check_limits();
 	ev_timer_start(loop, t, (uint64_t)env.we_conf->cf_stats_interval);

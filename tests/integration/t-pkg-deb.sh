@@ -85,7 +85,7 @@ grep -Eq '^u +fkworker ' "$R/usr/lib/sysusers.d/fkworker.conf" || fail "sysusers
 # ---- the unit ----
 U="$R/lib/systemd/system/fkworker.service"
 for line in 'Type=notify' 'ExecStart=/usr/sbin/fkworker -c /etc/fkworker.conf' \
-    'ExecReload=/bin/kill -HUP $MAINPID' 'KillMode=mixed' 'Restart=on-failure' \
+    'ExecReload=/usr/bin/fkworkerctl -c /etc/fkworker.conf reload' 'KillMode=mixed' 'Restart=on-failure' \
     'RestartPreventExitStatus=78' 'User=fkworker' 'Group=fkworker' 'RuntimeDirectory=fkworker' \
     'NoNewPrivileges=yes' 'ProtectSystem=strict' 'ProtectHome=yes' 'PrivateTmp=yes' \
     'WantedBy=multi-user.target'; do
@@ -106,7 +106,8 @@ sock=$(sed -n 's/^[[:space:]]*socket[[:space:]]*=[[:space:]]*"\([^"]*\)";.*/\1/p
 [ "$(val User)" = "$(awk '$1 == "u" { print $2 }' "$R/usr/lib/sysusers.d/fkworker.conf")" ] ||
 	fail "unit User= is not the sysusers user"
 mkdir "$T/verify"
-sed "s|/usr/sbin/fkworker|$R/usr/sbin/fkworker|g" "$U" >"$T/verify/fkworker.service"
+sed -e "s|/usr/sbin/fkworker|$R/usr/sbin/fkworker|g" -e "s|/usr/bin/fkworkerctl|$R/usr/bin/fkworkerctl|g" \
+	"$U" >"$T/verify/fkworker.service"
 changed=$(diff "$U" "$T/verify/fkworker.service" | grep -c '^>' || true)
 [ "$changed" -eq 2 ] || fail "the verify copy changed $changed lines, expected ExecStart and ExecReload"
 vout=$(cd "$T/verify" && MANPATH="$R/usr/share/man" systemd-analyze verify ./fkworker.service 2>&1) ||
@@ -138,7 +139,10 @@ sed -n 's/^\.It Cm \([a-z_.]*\) No =.*/\1/p' "$T/conf.5" | grep -E '\.|^handlers
 diff "$T/keys.nn" "$T/keys.man" >"$T/keys.diff" ||
 	fail "fkworker.conf(5) keys differ from fkworker -nn (< -nn, > man): $(cat "$T/keys.diff")"
 awk '/^\.Sh EXAMPLES/ { e = 1 } e && /^\.Bd -literal/ { b = 1; next } b && /^\.Ed/ { exit } b' \
-	"$T/conf.5" | sed "s|/etc/fkworker.secret|$T/secret|" >"$T/example.conf"
+	"$T/conf.5" | sed -e "s|/etc/fkworker.secret|$T/secret|" -e "s|/usr/local/bin/resize|/bin/true|" \
+	-e "s|/usr/lib/fkworker/plugins/app.so|$B/plugins/example.so|" >"$T/example.conf"
+# -n checks that the example's command and plugin exist and load: stand-ins above.
+[ -f "$B/plugins/example.so" ] || fail "$B/plugins/example.so: build it first (make)"
 echo "not-a-real-password" >"$T/secret"
 out=$("$R/usr/sbin/fkworker" -n -c "$T/example.conf" 2>&1) || fail "fkworker.conf(5) EXAMPLES: $out"
 [ "$(grep '^\.Sh' "$T/conf.5" | tail -n 1)" = ".Sh EXAMPLES" ] ||

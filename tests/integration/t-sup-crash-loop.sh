@@ -3,7 +3,8 @@
 # master exits 70 (so that systemd decides) instead of respawning forever,
 # after backing off between attempts, and leaves no child behind: neither a
 # crashing one nor the healthy one serving the other index (the first child
-# to start survives; every later one crashes in its plugin's init).
+# to start survives; every later one crashes in its plugin's init; the
+# plugin's first init of all is the master's trial load, which passes).
 . "$(dirname "$0")/lib.sh"
 start_broker
 cat >"$T/crash.c" <<'C'
@@ -16,8 +17,14 @@ const int fkw_plugin_api_version = FKW_PLUGIN_API_VERSION;
 static int run(struct fkw_job *j, void *u) { (void)j; (void)u; return FKW_ACK; }
 int fkw_plugin_init(struct fkw_plugin *p)
 {
-	int fd = open(SURVIVOR, O_WRONLY | O_CREAT | O_EXCL, 0644);
+	/* The first init is fkworker's trial load at start, before any child. */
+	int fd = open(TRIAL, O_WRONLY | O_CREAT | O_EXCL, 0644);
 
+	if (fd != -1) {
+		close(fd);
+		return fkw_register(p, "crash", run, NULL, NULL);
+	}
+	fd = open(SURVIVOR, O_WRONLY | O_CREAT | O_EXCL, 0644);
 	if (fd == -1)
 		raise(SIGSEGV);
 	dprintf(fd, "%d\n", (int)getpid());
@@ -25,7 +32,8 @@ int fkw_plugin_init(struct fkw_plugin *p)
 	return fkw_register(p, "crash", run, NULL, NULL);
 }
 C
-cc -shared -fPIC -I"$ROOT/worker" -DSURVIVOR="\"$T/survivor\"" -o "$T/crash.so" "$T/crash.c" ||
+cc -shared -fPIC -I"$ROOT/worker" -DSURVIVOR="\"$T/survivor\"" -DTRIAL="\"$T/trial\"" \
+	-o "$T/crash.so" "$T/crash.c" ||
 	fail "cannot build the crashing plugin"
 CPUS=2 CONCURRENCY=20 sup_conf "$T/f.conf" "" "{ jobtype = \"crash\"; plugin = \"$T/crash.so\"; },"
 t0=$(now_s)
@@ -46,6 +54,7 @@ n=$(grep -c "exited on signal 11" "$T/fkworker.log")
 pids=$(sed -n 's/.*worker [0-9]* (pid \([0-9]*\)) started.*/\1/p' "$T/fkworker.log" | sort -un)
 np=$(echo "$pids" | grep -c . || true)
 [ "$np" -ge $((n + 1)) ] || fail "$np children logged as started for $n crashes and a survivor"
+[ -e "$T/trial" ] || fail "the master did not try the plugin before starting children"
 surv=$(cat "$T/survivor" 2>/dev/null) || fail "no child survived its plugin's init"
 echo "$pids" | grep -qx "$surv" || fail "survivor pid $surv was never logged as started"
 expect_log "worker [0-9]+ \(pid $surv\) ready in"

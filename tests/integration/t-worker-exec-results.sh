@@ -10,15 +10,22 @@ write_conf "$T/w.conf" "" "
 	{ jobtype = \"fail\";    exec = [ \"$J/fail.sh\" ]; timeout = 10; },
 	{ jobtype = \"segv\";    exec = [ \"$J/segv.sh\" ]; },
 	{ jobtype = \"env\";     exec = [ \"$J/env.sh\" ]; },
-	{ jobtype = \"missing\"; exec = [ \"/nonexistent/fkw-cmd\", \"x\" ]; },
+	{ jobtype = \"missing\"; exec = [ \"$T/vanish\", \"x\" ]; },
 	{ jobtype = \"binary\";  exec = [ \"$J/stderr-binary.sh\" ]; },
 	{ jobtype = \"flood\";   exec = [ \"$J/stderr-flood.sh\" ]; },
 	"'{ jobtype = "argv"; exec = [ "/bin/sh", "-c", "echo $0 $1 >&2; exit 9", "zero", "one" ]; }'
 cli push -n 50 --jobtype ok --args '["a", {"b": [1, 2]}]' --prefix ok --batch 50 >/dev/null
-for t in fail segv env missing binary flood argv; do
+for t in fail segv env binary flood argv; do
 	cli push -n 2 --jobtype $t --prefix $t --batch 2 --retry 0 >/dev/null
 done
+# A command must exist at start (fkworker refuses the file otherwise): this
+# one goes away while the worker runs, and its jobs still fail cleanly.
+printf '#!/bin/sh\nexit 0\n' >"$T/vanish"
+chmod 755 "$T/vanish"
 start_single "$T/w.conf"
+wait_for 10 grep -q "connected" "$T/worker.log" || fail "worker not up: $(cat "$T/worker.log")"
+rm "$T/vanish"
+cli push -n 2 --jobtype missing --prefix missing --batch 2 --retry 0 >/dev/null
 cli wait-done 64 --timeout 30 >/dev/null || { cli audit; fail "jobs not done"; }
 expect_eq "ok acked" "$(job_field ok-00000050 acked)" 1
 expect_eq "acked once" "$(audit acked_once)" 50
@@ -30,7 +37,7 @@ expect_eq "env message" "$(job_field env-00000001 message)" \
 	"exit status 5: jid=env-00000001 jobtype=env queue=default"
 expect_eq "missing errtype" "$(job_field missing-00000001 errtype)" ExecFailed
 expect_eq "missing message" "$(job_field missing-00000001 message)" \
-	"cannot run /nonexistent/fkw-cmd: No such file or directory"
+	"cannot run $T/vanish: No such file or directory"
 expect_eq "binary message" "$(job_field binary-00000001 message)" "exit status 1: ?ok?x"
 expect_eq "argv message" "$(job_field argv-00000001 message)" "exit status 9: zero one"
 m=$(job_field flood-00000001 message)

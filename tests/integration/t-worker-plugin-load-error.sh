@@ -25,8 +25,9 @@ expect_refused() {
 	expect_eq "exit status with $1" $rc 78
 	grep -qF -- "$2" "$T/worker.log" || fail "no '$2' in: $(cat "$T/worker.log")"
 }
+# A missing file is found before loading, with the configuration's FILE:LINE (issue 13).
 expect_refused /nonexistent/fkw.so \
-	"plugin /nonexistent/fkw.so: cannot load: /nonexistent/fkw.so: cannot open shared object file: No such file or directory"
+	"handlers[0].plugin: the plugin /nonexistent/fkw.so: No such file or directory"
 expect_refused "$T/noinit.so" "plugin $T/noinit.so: does not export fkw_plugin_init"
 expect_refused "$T/initfail.so" "plugin $T/initfail.so: fkw_plugin_init failed: no database at db:5432"
 echo "# plugin load errors: missing file, missing init, failing init: exit 78 with the reason"

@@ -230,14 +230,15 @@ static const struct {
 	{ "a.conf", "# comment\nworker = {\n  heartbeat = 61;\n};\n", NULL, NULL,
 	    "a.conf", ":3: worker.heartbeat: must be 5..60" },
 	{ "syntax.conf", "log = {\n level = \"info\";\n}\n}\n", NULL, NULL,
-	    "syntax.conf", ":4: syntax error" },
+	    "syntax.conf", ":4: syntax error in `}`" },
 	{ "missing.conf", NULL, NULL, NULL,
 	    "missing.conf", ": cannot read: No such file or directory" },
 	/* @include is relative to the including file and errors name the included one. */
 	{ "main.conf", "worker = {\n  @include \"inc.conf\"\n};\n", "inc.conf", "\nheartbeat = 2;\n",
 	    "inc.conf", ":2: worker.heartbeat: must be 5..60" },
 	{ "main2.conf", "worker = {\n  @include \"inc2.conf\"\n};\n",
-	    "inc2.conf", "heartbeat = 30;\nshutdown_timeout = ;\n", "inc2.conf", ":2: syntax error" },
+	    "inc2.conf", "heartbeat = 30;\nshutdown_timeout = ;\n", "inc2.conf",
+	    ":2: syntax error in `shutdown_timeout = ;`" },
 };
 
 START_TEST(test_real_files)
@@ -367,21 +368,45 @@ END_TEST
 
 START_TEST(test_env_bad_values)
 {
-	static const char *const conc[] = { "0", "100001", "abc", "12 ", "-5" };
-	static const char *const cpus[] = { "0", "1025", "automatic", "2x" };
+	/* Each says whether it is not a number or out of range, and quotes the value. */
+	static const char *const conc[][2] = {
+		{ "0", "is out of range" }, { "100001", "is out of range" },
+		{ "abc", "is not a number" }, { "12 ", "is not a number" },
+		{ "-5", "is out of range" },
+	};
+	static const char *const cpus[][2] = {
+		{ "0", "is out of range" }, { "1025", "is out of range" },
+		{ "automatic", "is not a number" }, { "2x", "is not a number" },
+	};
+	char want[256];
 
-	for (size_t i = 0; i < sizeof(conc) / sizeof(conc[0]); i++) {
-		setenv("WORKER_CONCURRENCY", conc[i], 1);
-		fails_env("", 1, "environment: WORKER_CONCURRENCY: must be 1..100000");
+	for (size_t i = 0; i < FKW_NELEM(conc); i++) {
+		setenv("WORKER_CONCURRENCY", conc[i][0], 1);
+		snprintf(want, sizeof(want), "environment: WORKER_CONCURRENCY: \"%s\" %s "
+		    "(must be 1..100000)", conc[i][0], conc[i][1]);
+		fails_env("", 1, want);
 	}
 	unsetenv("WORKER_CONCURRENCY");
-	for (size_t i = 0; i < sizeof(cpus) / sizeof(cpus[0]); i++) {
-		setenv("WORKER_CPUS", cpus[i], 1);
-		fails_env("", 1, "environment: WORKER_CPUS: must be 1..1024 or \"auto\"");
+	for (size_t i = 0; i < FKW_NELEM(cpus); i++) {
+		setenv("WORKER_CPUS", cpus[i][0], 1);
+		snprintf(want, sizeof(want), "environment: WORKER_CPUS: \"%s\" %s "
+		    "(must be 1..1024 or \"auto\")", cpus[i][0], cpus[i][1]);
+		fails_env("", 1, want);
 	}
 	unsetenv("WORKER_CPUS");
 	setenv("FAKTORY_SERVER_IP", "10.0.0.1/8", 1);
 	fails_env("", 1, "environment: FAKTORY_SERVER_IP: must be a host name or IP address");
+	/* An address with a port: refused, saying where the port goes. */
+	setenv("FAKTORY_SERVER_IP", "10.0.0.5:7419", 1);
+	fails_env("", 1, "environment: FAKTORY_SERVER_IP: \"10.0.0.5:7419\" has a port: give "
+	    "the address alone (the port comes from faktory.url or FAKTORY_URL, e.g. "
+	    "FAKTORY_URL=tcp://10.0.0.5:7419)");
+	setenv("FAKTORY_SERVER_IP", "[fd00::5]:7419", 1);
+	ck_assert_ptr_null(load_env("", 1));
+	ck_assert_ptr_nonnull(strstr(errors(), "\"[fd00::5]:7419\" has a port"));
+	setenv("FAKTORY_SERVER_IP", "faktory.example:7419", 1);
+	ck_assert_ptr_null(load_env("", 1));
+	ck_assert_ptr_nonnull(strstr(errors(), "\"faktory.example:7419\" has a port"));
 	unsetenv("FAKTORY_SERVER_IP");
 	setenv("FAKTORY_URL", "tcp://h:0", 1);
 	ck_assert_ptr_null(load_env("", 1));
@@ -391,8 +416,9 @@ START_TEST(test_env_bad_values)
 	setenv("FAKTORY_URL", "tcp://ok:7419", 1);
 	setenv("WORKER_CONCURRENCY", "x", 1);
 	setenv("WORKER_CPUS", "y", 1);
-	fails_env("", 1, "environment: WORKER_CONCURRENCY: must be 1..100000\n"
-	    "environment: WORKER_CPUS: must be 1..1024 or \"auto\"");
+	fails_env("", 1, "environment: WORKER_CONCURRENCY: \"x\" is not a number (must be "
+	    "1..100000)\nenvironment: WORKER_CPUS: \"y\" is not a number (must be 1..1024 or "
+	    "\"auto\")");
 }
 END_TEST
 
@@ -490,7 +516,7 @@ static const char rich[] =
     "  queues = ( { name = \"hi\"; weight = 5; }, { name = \"lo\"; weight = 1; } );\n"
     "  labels = [ \"a \\\"q\\\" \\\\ b\", \"eu\" ]; shutdown_timeout = 0; heartbeat = 60;\n"
     "  cpu_affinity = false; pipelining = false; max_jobs_per_child = 5000000000L;\n"
-    "  memory_limit = \"1536K\"; connect_timeout = 100; reconnect_max = 300000; };\n"
+    "  memory_limit = \"1536M\"; connect_timeout = 100; reconnect_max = 300000; };\n"
     "handlers = ( { jobtype = \"resize\"; exec = [ \"/usr/bin/convert\", \"-q\", \"\" ];\n"
     "  timeout = 7; }, { jobtype = \"*\"; plugin = \"/usr/lib/x.so\"; },\n"
     "  { jobtype = \"noop\"; builtin = \"noop\"; } );\n"
@@ -500,7 +526,7 @@ static const char rich[] =
 
 START_TEST(test_dump_roundtrip)
 {
-	static const char *const texts[] = { "", rich, "worker = { memory_limit = 1000; };" };
+	static const char *const texts[] = { "", rich, "worker = { memory_limit = \"33000K\"; };" };
 	struct fkw_conf *again;
 	char *d1, *d2;
 
@@ -521,7 +547,7 @@ START_TEST(test_dump_roundtrip)
 	ok(rich);
 	d1 = dump(cf);
 	ck_assert_ptr_nonnull(strstr(d1, "max_jobs_per_child = 5000000000L;"));
-	ck_assert_ptr_nonnull(strstr(d1, "memory_limit = \"1536K\";"));
+	ck_assert_ptr_nonnull(strstr(d1, "memory_limit = \"1536M\";"));
 	ck_assert_ptr_nonnull(strstr(d1, "mode = 0600;"));
 	free(d1);
 }
