@@ -569,6 +569,7 @@ START_TEST(pgid_published_until_reaped)
 	assert_no_children();
 	ck_assert_int_eq(published(tab, 8), 0);
 	/* The entry is free again: the next command gets one, and gives it back. */
+	tjob_free(&t);
 	run_job(&t, "fail.sh", "j-pgid-2", NULL, 5000);
 	ck_assert_int_eq(t.tj_calls, 1);
 	ck_assert_int_eq(published(tab, 8), 0);
