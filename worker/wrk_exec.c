@@ -631,7 +631,7 @@ wrk_exec_init(struct ev_loop *loop, char *err, size_t errlen)
 	}
 	if (!ex.x_atexit && atexit(exec_atexit) == 0)
 		ex.x_atexit = 1;
-	/* Without threads (a message at most): every spawn runs on the loop, as it always could. */
+	/* Without spawner threads (a message at most), every spawn runs on the loop. */
 	if (wrk_exec_spawner_start(loop, proc_spawned, err, errlen) == -1)
 		log_warnx("exec: %s; starting commands on the loop", err);
 	if (ex.x_sigfd != -1) {

@@ -66,13 +66,16 @@ void	wrk_exec_spawn_run(struct wrk_exec_req *);
 
 /* wrk_exec_spawner.c */
 /*
- * Starts the spawner threads (again in a forked process) and watches their
- * results on the loop, handing each finished request to done. -1 with err
- * set if none could start: wrk_exec_spawner_submit then refuses.
+ * Watches the spawner threads' results on the loop, handing each finished
+ * request to done (again in a forked process: its threads are its own).
+ * -1 with err set (no eventfd): wrk_exec_spawner_submit then refuses.
  */
 int	wrk_exec_spawner_start(struct ev_loop *, void (*done)(struct wrk_exec_req *),
 	    char *err, size_t errlen);
-/* Queues a prepared request; -1 (nothing queued) when no spawner runs. */
+/*
+ * Queues a prepared request, starting the threads at the first; -1 (nothing
+ * queued) when no thread runs: the caller spawns in place.
+ */
 int	wrk_exec_spawner_submit(struct wrk_exec_req *);
 /*
  * At exit: stops and joins the threads. A request they had not started keeps
