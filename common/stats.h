@@ -32,10 +32,16 @@ enum stats_state {
 	STATS_ST_EXITED,
 };
 
-/* One running job; if_jid[0] == 0 means the entry is free. */
+/*
+ * One running job; if_jid[0] == 0 means the entry is free. if_pgid is apart:
+ * the process group of one of the child's exec commands, or 0, handed out by
+ * worker/wrk_exec_pgid.c independently of the jobs (a command can outlive its
+ * job), and killed by the master when the child dies.
+ */
 struct stats_inflight {
 	char		if_jid[STATS_JID_MAX];
 	uint64_t	if_start_ms;	/* monotonic ms */
+	int32_t		if_pgid;
 };
 
 /* The scoreboard entry. Scalars are published under a seqlock (sl_seq odd = writing). */

@@ -468,6 +468,34 @@ is_crash(int st)
 	    WEXITSTATUS(st) != WRK_EX_RECYCLE && WEXITSTATUS(st) != WRK_EX_CONFIG);
 }
 
+/*
+ * The exec commands a dead child left running: each has a process group of
+ * its own, which nothing else ends. SIGKILL at once rather than TERM and a
+ * grace: their jobs are FAILed now and run again elsewhere, so a second copy
+ * must not go on beside the retry; and the groups' leaders are no longer
+ * anyone's to wait for (init reaps them), so a group id is only sure to be
+ * theirs now, at the reap, not seconds later. A value the child could never
+ * have written (ours, init's) is skipped: it may have died mid-write.
+ */
+static void
+kill_exec_groups(struct sup_child *c)
+{
+	struct stats_pos *p = &c->ch_sp;
+	pid_t own = getpgrp();
+	int n = 0;
+
+	for (uint32_t i = 0; i < p->sp_inflight_cap; i++) {
+		pid_t g = p->sp_inflight[i].if_pgid;
+
+		p->sp_inflight[i].if_pgid = 0;
+		if (g > 1 && g != own && g != getpid() && kill(-g, SIGKILL) == 0)
+			n++;
+	}
+	if (n > 0)
+		log_notice("worker %d (pid %d): killed %d exec process group(s) it left running",
+		    c->ch_index, (int)c->ch_pid, n);
+}
+
 /* FAIL what the child still had in flight, so Faktory retries it now. */
 static void
 fail_leftovers(struct sup_child *c, int st)
@@ -548,6 +576,7 @@ child_exited(struct sup_child *c, int st)
 	struct sup_child *s = sibling(c);
 	char what[64];
 
+	kill_exec_groups(c);
 	sup_stats_drain(c);
 	sup_stats_fold(c);
 	fail_leftovers(c, st);

@@ -9,11 +9,15 @@
  * A process outlives its job when the job is cancelled (timeout, shutdown):
  * the slot is reused at once, so the process record moves to the orphans,
  * which this module keeps reaping on its own and SIGKILLs at child exit.
+ * Each process group is published in the shared in-flight table until its
+ * leader is reaped, so that the master can kill it should the child die
+ * without doing so (wrk_exec_pgid.c).
  *
  * This file is the process's life on the loop, from the spawn to the
  * result. Starting it (pipes, environment, posix_spawn attributes) is in
- * wrk_exec_spawn.c and making the FAIL message from stderr in
- * wrk_exec_tail.c: neither needs the process record or the loop.
+ * wrk_exec_spawn.c, done off the loop by the threads of wrk_exec_spawner.c,
+ * and making the FAIL message from stderr in wrk_exec_tail.c: none needs
+ * the process record.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -38,6 +42,7 @@
 
 enum exec_state {
 	EX_FREE,	/* on the free list */
+	EX_SPAWNING,	/* queued to or run by a spawner thread; ep_req is theirs */
 	EX_RUNNING,	/* serving its job; process not reaped */
 	EX_EXITED,	/* reaped; waiting for stderr EOF or the grace to complete the job */
 	EX_ORPHAN,	/* job cancelled; SIGTERM sent, SIGKILL on the timer, reaped later */
@@ -59,6 +64,8 @@ struct exec_proc {
 	int		  ep_status;	/* exit status or signal */
 	uint64_t	  ep_killat;	/* ORPHAN: when SIGKILL is due (now_ms) */
 	struct wrk_exec_tail ep_tail;	/* the last bytes of stderr */
+	struct wrk_exec_req ep_req;	/* the spawn; its buffers are reused */
+	int		  ep_pgent;	/* in-flight table entry of its group, or -1 */
 	struct exec_proc *ep_next;	/* live list, or free list */
 	struct exec_proc *ep_prev;
 };
@@ -99,13 +106,25 @@ proc_get(void)
 	p->ep_inoff = p->ep_tail.et_len = p->ep_tail.et_head = 0;
 	p->ep_code = p->ep_status = 0;
 	ev_timer_init(&p->ep_timer, NULL, p);
+	p->ep_pgent = -1;
+	p->ep_req.rq_pgid = NULL;
+	p->ep_req.rq_pid = -1;
 	p->ep_next = ex.x_live;
 	p->ep_prev = NULL;
 	if (ex.x_live != NULL)
 		ex.x_live->ep_prev = p;
 	ex.x_live = p;
-	p->ep_state = EX_RUNNING;
+	p->ep_state = EX_SPAWNING;
 	return p;
+}
+
+/* Before the leader is reaped: after that its group id may be anyone's. */
+static void
+pgid_forget(struct exec_proc *p)
+{
+	wrk_exec_pgid_put(p->ep_pgent);
+	p->ep_pgent = -1;
+	p->ep_req.rq_pgid = NULL;
 }
 
 static void
@@ -127,6 +146,7 @@ proc_put(struct exec_proc *p)
 	fd_close(&p->ep_errio, &p->ep_err);
 	fd_close(&p->ep_pidio, &p->ep_pidfd);
 	ev_timer_stop(ex.x_loop, &p->ep_timer);
+	pgid_forget(p);
 	if (p->ep_prev != NULL)
 		p->ep_prev->ep_next = p->ep_next;
 	else
@@ -267,6 +287,7 @@ proc_reap(struct exec_proc *p)
 	while (r == -1 && errno == EINTR);
 	if (r == -1) {
 		log_warn("exec: waitid pid %d", (int)p->ep_pid);
+		pgid_forget(p);
 		si.si_pid = p->ep_pid;
 		si.si_code = CLD_KILLED;
 		si.si_status = SIGKILL;
@@ -275,6 +296,7 @@ proc_reap(struct exec_proc *p)
 	} else {
 		if (p->ep_state == EX_ORPHAN)
 			kill(-p->ep_pid, SIGKILL);
+		pgid_forget(p);
 		while (waitid(idt, id, &(siginfo_t){ 0 }, WEXITED | WNOHANG) == -1 &&
 		    errno == EINTR)
 			;
@@ -332,7 +354,8 @@ sigchld_readable(struct ev_loop *loop, struct ev_io *io, uint32_t events)
 	while (again) {
 		again = 0;
 		for (p = ex.x_live; p != NULL; p = p->ep_next) {
-			if (p->ep_pidfd != -1 || p->ep_state == EX_EXITED || !proc_reap(p))
+			if (p->ep_pidfd != -1 || p->ep_state == EX_EXITED ||
+			    p->ep_state == EX_SPAWNING || !proc_reap(p))
 				continue;
 			proc_exited(p);
 			again = 1;
@@ -352,10 +375,22 @@ kill_grace_fired(struct ev_loop *loop, struct ev_timer *t)
 	kill(-p->ep_pid, SIGKILL);
 }
 
+/* A process without a job: its group gets SIGTERM now, SIGKILL after EXEC_KILL_GRACE_MS. */
+static void
+proc_orphan(struct exec_proc *p)
+{
+	p->ep_state = EX_ORPHAN;
+	p->ep_killat = now_ms() + EXEC_KILL_GRACE_MS;
+	kill(-p->ep_pid, SIGTERM);
+	p->ep_timer.tm_cb = kill_grace_fired;
+	if (ev_timer_start(ex.x_loop, &p->ep_timer, EXEC_KILL_GRACE_MS) == -1)
+		kill(-p->ep_pid, SIGKILL);
+}
+
 /*
  * Timeout or shutdown: the caller FAILs the job and reuses the slot at once,
- * so the record leaves the job. The process group gets SIGTERM now and
- * SIGKILL after EXEC_KILL_GRACE_MS; the pidfd keeps watching until the exit.
+ * so the record leaves the job, and the process becomes an orphan (now, or
+ * when its spawn comes back); the pidfd keeps watching until the exit.
  */
 static void
 exec_cancel(struct wrk_job *j)
@@ -369,16 +404,13 @@ exec_cancel(struct wrk_job *j)
 	stdin_close(p);
 	fd_close(&p->ep_errio, &p->ep_err);
 	ev_timer_stop(ex.x_loop, &p->ep_timer);
+	if (p->ep_state == EX_SPAWNING)
+		return;
 	if (p->ep_state == EX_EXITED) {
 		proc_put(p);
 		return;
 	}
-	p->ep_state = EX_ORPHAN;
-	p->ep_killat = now_ms() + EXEC_KILL_GRACE_MS;
-	kill(-p->ep_pid, SIGTERM);
-	p->ep_timer.tm_cb = kill_grace_fired;
-	if (ev_timer_start(ex.x_loop, &p->ep_timer, EXEC_KILL_GRACE_MS) == -1)
-		kill(-p->ep_pid, SIGKILL);
+	proc_orphan(p);
 }
 
 
@@ -399,40 +431,71 @@ watch_pid(struct exec_proc *p)
 		p->ep_pidfd = -1;
 	}
 	kill(-p->ep_pid, SIGKILL);
+	pgid_forget(p);
 	while (waitpid(p->ep_pid, NULL, 0) == -1 && errno == EINTR)
 		;
 	return -1;
 }
 
-/* Starts the command and puts it on the loop; -1 with msg set on failure. */
-static int
-proc_spawn(struct exec_proc *p, const struct wrk_job *j, char *msg, size_t msglen)
+/* The spawn failed (nothing runs) or the process cannot be watched (killed and reaped). */
+static void
+spawn_failed(struct exec_proc *p, const char *msg)
 {
-	int fds[2];
+	struct wrk_job *j = p->ep_job;
 
-	if ((p->ep_pid = wrk_exec_spawn(j, fds, msg, msglen)) == -1)
-		return -1;
-	p->ep_in = fds[0];
-	p->ep_err = fds[1];
-	if (watch_pid(p) == -1) {
-		snprintf(msg, msglen, "cannot watch %s (pid %d): %s", j->jb_conf->h_argv[0],
-		    (int)p->ep_pid, strerror(errno));
-		return -1;
-	}
-	fcntl(p->ep_in, F_SETFL, O_NONBLOCK);
-	fcntl(p->ep_err, F_SETFL, O_NONBLOCK);
-	ev_io_init(&p->ep_inio, p->ep_in, stdin_writable, p);
-	ev_io_init(&p->ep_errio, p->ep_err, stderr_readable, p);
-	if (ev_io_add(ex.x_loop, &p->ep_errio, EPOLLIN) == -1)
-		fd_close(&p->ep_errio, &p->ep_err);
-	return 0;
+	proc_put(p);
+	if (j == NULL)
+		return;
+	log_debug("exec: job %s: %s", j->jb_jid, msg);
+	j->jb_hdata = NULL;
+	wrk_job_done(j, 0, "ExecFailed", msg);
 }
 
+/*
+ * Back from a spawner thread (or run in place): the process runs, so the
+ * loop watches it and feeds its stdin; its job was cancelled meanwhile: it
+ * becomes an orphan at once.
+ */
+static void
+proc_spawned(struct wrk_exec_req *r)
+{
+	struct exec_proc *p = (struct exec_proc *)(void *)((char *)r -
+	    offsetof(struct exec_proc, ep_req));
+	char msg[EXEC_MSG_MAX + 1];
+
+	if (r->rq_errno != 0) {
+		snprintf(msg, sizeof(msg), "cannot run %s: %s", r->rq_argv[0],
+		    strerror(r->rq_errno));
+		spawn_failed(p, msg);
+		return;
+	}
+	p->ep_pid = r->rq_pid;
+	if (watch_pid(p) == -1) {
+		snprintf(msg, sizeof(msg), "cannot watch %s (pid %d): %s", r->rq_argv[0],
+		    (int)p->ep_pid, strerror(errno));
+		spawn_failed(p, msg);
+		return;
+	}
+	if (p->ep_job == NULL) {
+		proc_orphan(p);
+	} else {
+		p->ep_state = EX_RUNNING;
+		if (p->ep_err != -1 && ev_io_add(ex.x_loop, &p->ep_errio, EPOLLIN) == -1)
+			fd_close(&p->ep_errio, &p->ep_err);
+		stdin_feed(p);
+	}
+	/* Under the SIGCHLD fallback, an exit before now went unnoticed. */
+	if (p->ep_pidfd == -1 && proc_reap(p))
+		proc_exited(p);
+}
+
+/* The pipes and environment on the loop, the spawn itself off it (in place if no thread runs). */
 static int
 exec_start(struct wrk_job *j)
 {
 	struct exec_proc *p;
 	char msg[EXEC_MSG_MAX + 1];
+	int fds[2];
 
 	if (j->jb_conf == NULL || j->jb_conf->h_argv == NULL || j->jb_conf->h_argv[0] == NULL) {
 		wrk_job_done(j, 0, "ExecFailed", "exec handler without a command");
@@ -442,15 +505,25 @@ exec_start(struct wrk_job *j)
 		wrk_job_done(j, 0, "ExecFailed", "out of memory");
 		return 0;
 	}
-	if (proc_spawn(p, j, msg, sizeof(msg)) == -1) {
+	if (wrk_exec_spawn_prepare(&p->ep_req, j, fds, msg, sizeof(msg)) == -1) {
 		proc_put(p);
 		log_debug("exec: job %s: %s", j->jb_jid, msg);
 		wrk_job_done(j, 0, "ExecFailed", msg);
 		return 0;
 	}
+	p->ep_in = fds[0];
+	p->ep_err = fds[1];
+	fcntl(p->ep_in, F_SETFL, O_NONBLOCK);
+	fcntl(p->ep_err, F_SETFL, O_NONBLOCK);
+	ev_io_init(&p->ep_inio, p->ep_in, stdin_writable, p);
+	ev_io_init(&p->ep_errio, p->ep_err, stderr_readable, p);
+	p->ep_req.rq_pgid = wrk_exec_pgid_get(&p->ep_pgent);
 	p->ep_job = j;
 	j->jb_hdata = p;
-	stdin_feed(p);
+	if (wrk_exec_spawner_submit(&p->ep_req) == -1) {
+		wrk_exec_spawn_run(&p->ep_req);
+		proc_spawned(&p->ep_req);
+	}
 	return 0;
 }
 
@@ -473,6 +546,7 @@ exit_reap(struct exec_proc *p)
 	if (si.si_pid == 0)
 		return 0;
 	kill(-p->ep_pid, SIGKILL);
+	pgid_forget(p);
 	waitpid(p->ep_pid, NULL, WNOHANG);
 	return 1;
 }
@@ -492,6 +566,13 @@ exec_atexit(void)
 
 	if (getpid() != ex.x_owner)
 		return;
+	/* What the threads started is ours to end; what they did not start never will be. */
+	wrk_exec_spawner_stop();
+	for (p = ex.x_live; p != NULL; p = p->ep_next)
+		if (p->ep_state == EX_SPAWNING) {
+			p->ep_pid = p->ep_req.rq_pid;
+			p->ep_state = p->ep_pid > 0 ? EX_RUNNING : EX_EXITED;
+		}
 	for (p = ex.x_live; p != NULL; p = p->ep_next)
 		if (p->ep_state == EX_RUNNING) {
 			p->ep_state = EX_ORPHAN;
@@ -550,6 +631,9 @@ wrk_exec_init(struct ev_loop *loop, char *err, size_t errlen)
 	}
 	if (!ex.x_atexit && atexit(exec_atexit) == 0)
 		ex.x_atexit = 1;
+	/* Without spawner threads (a message at most), every spawn runs on the loop. */
+	if (wrk_exec_spawner_start(loop, proc_spawned, err, errlen) == -1)
+		log_warnx("exec: %s; starting commands on the loop", err);
 	if (ex.x_sigfd != -1) {
 		close(ex.x_sigfd);
 		ex.x_sigfd = -1;

@@ -8,6 +8,7 @@
 #define FKW_WRK_JOB_H
 
 #include <jansson.h>
+#include <sched.h>
 #include <stdint.h>
 
 #include "conf.h"
@@ -82,7 +83,22 @@ int	wrk_plugin_load_all(const struct fkw_conf *, char *err, size_t errlen);
 const struct wrk_handler *wrk_plugin_handler(const struct conf_handler *);
 void	wrk_plugin_unload_all(void);
 
-/* exec: reaps its children through the loop; call once at child start. */
+/*
+ * exec: reaps its children through the loop and starts them off it
+ * (spawner threads); call once at child start.
+ */
 int	wrk_exec_init(struct ev_loop *, char *err, size_t errlen);
+/*
+ * The child's shared in-flight table, whose if_pgid fields publish its
+ * commands' process groups for the master to kill should the child die
+ * (wrk_exec_pgid.c). NULL (the default): not published.
+ */
+struct stats_inflight;
+void	wrk_exec_pgid_table(struct stats_inflight *, uint32_t cap);
+/*
+ * The CPUs commands run on: the child's before it pinned itself (call before
+ * wrk_exec_init). Not called: wherever the child runs.
+ */
+void	wrk_exec_spawner_cpus(const cpu_set_t *);
 
 #endif

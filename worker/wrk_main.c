@@ -351,7 +351,7 @@ sig_readable(struct ev_loop *loop, struct ev_io *io, uint32_t events)
 	}
 }
 
-/* Pins to the child's CPU, and dies with the master. */
+/* Pins to the child's CPU (its exec commands keep the CPUs it had), and dies with the master. */
 static void
 post_fork(const struct wrk_ctx *x)
 {
@@ -362,6 +362,8 @@ post_fork(const struct wrk_ctx *x)
 	}
 	if (x->wc_cpu >= 0) {
 		cpu_set_t set;
+		if (sched_getaffinity(0, sizeof(set), &set) == 0)
+			wrk_exec_spawner_cpus(&set);
 		CPU_ZERO(&set);
 		CPU_SET(x->wc_cpu, &set);
 		if (sched_setaffinity(0, sizeof(set), &set) == -1)
@@ -438,6 +440,7 @@ setup_loop(void)
 	}
 	if (wrk_exec_init(env.we_loop, err, sizeof(err)) == -1)
 		fatalx(1, "exec handlers: %s", err);
+	wrk_exec_pgid_table(env.we_ctx->wc_pos.sp_inflight, env.we_ctx->wc_pos.sp_inflight_cap);
 	if (wrk_plugin_load_all(env.we_conf, err, sizeof(err)) == -1)
 		fatalx(WRK_EX_CONFIG, "%s", err);
 	ev_set_after(env.we_loop, wrk_fetch_pump, NULL);

@@ -10,9 +10,11 @@
 # started from), then (fast only) works N jobs pushed while it runs. Each line gives jobs/s,
 # the worker's CPU microseconds per job (utime+stime of all its processes, from /proc), the
 # connections it opened and the FETCHes it sent per job; the ratio lines compare runs of the
-# same shape in this run. The Node.js faktory-worker package runs the same workloads.
+# same shape in this run. The Node.js faktory-worker package runs the same workloads. Last, exec
+# jobs running /bin/true on one child (tests/bench/bench-exec.sh: exec jobs/s per child, the
+# worker's CPU per job).
 # Env: BENCH_JOBS (200000), BENCH_CONCURRENCY (2000, the shipped value), BENCH_CPUS (2),
-# BENCH_SERVICE_US (150), BENCH_NODE (1 = run node).
+# BENCH_SERVICE_US (150), BENCH_NODE (1 = run node); BENCH_EXEC_JOBS, BENCH_EXEC_SLOTS (bench-exec.sh).
 set -euo pipefail
 B=$(cd "$1" && pwd)
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -164,3 +166,6 @@ if [ "${BENCH_NODE:-1}" = 1 ] && [ -d "$ROOT/tests/interop/node_modules/faktory-
 else
 	echo "bench: node faktory-worker not installed (run make interop first); comparison skipped"
 fi
+
+# ---- exec jobs: /bin/true on one child ----
+bash "$ROOT/tests/bench/bench-exec.sh" "$B"

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "ev.h"
+#include "stats.h"
 #include "util.h"
 #include "wrk_job.h"
 #include "unit_job.h"
@@ -499,6 +500,84 @@ START_TEST(exit_kills_stubborn_leftovers)
 }
 END_TEST
 
+/*
+ * Cancelled before its spawn came back from the spawner thread (the loop has
+ * not run since the start): the process becomes an orphan once it runs, and
+ * its group is ended like any other cancelled job's.
+ */
+START_TEST(cancel_while_spawning)
+{
+	struct unit_job t;
+	char pidfile[128];
+
+	snprintf(pidfile, sizeof(pidfile), "%s/pids", tmp_dir);
+	setenv("FKW_TEST_PIDFILE", pidfile, 1);
+	exec_init();
+	tjob_init(&t, "hang-ignore-term.sh", "j-early", NULL);
+	tjob_start(&t);
+	ck_assert_ptr_nonnull(t.tj_job.jb_hdata);
+	unit_job_timeout(&t);
+	ck_assert_int_eq(t.tj_calls, 1);
+	ck_assert_str_eq(t.tj_errtype, "Timeout");
+	/* SIGTERM (ignored, if it came late enough to be), SIGKILL 2 s later, reaped. */
+	unit_loop_for(unit_loop, 2600);
+	assert_no_children();
+	ck_assert_int_eq(t.tj_calls, 1);
+	tjob_free(&t);
+}
+END_TEST
+
+/* ==== Process groups in the shared in-flight table ==== */
+
+/* The one non-zero if_pgid of the table, or 0 (-1 if there are more). */
+static int
+published(const struct stats_inflight *tab, int n)
+{
+	int g = 0;
+
+	for (int i = 0; i < n; i++)
+		if (tab[i].if_pgid != 0)
+			g = g == 0 ? tab[i].if_pgid : -1;
+	return g;
+}
+
+/*
+ * A running command's group is in the table for the master to kill; it
+ * stays there while the group outlives a cancel, and leaves before the
+ * leader is reaped (the group id may be anyone's after that).
+ */
+START_TEST(pgid_published_until_reaped)
+{
+	static struct stats_inflight tab[8];
+	struct unit_job t;
+	int shell, bg;
+
+	memset(tab, 0, sizeof(tab));
+	tab[3].if_pgid = 12345;		/* left by a previous child: forgotten */
+	wrk_exec_pgid_table(tab, 8);
+	ck_assert_int_eq(published(tab, 8), 0);
+	start_hanging(&t, "hang-ignore-term.sh", "j-pgid", &shell, &bg);
+	ck_assert_int_eq(published(tab, 8), shell);
+	ck_assert_int_eq(getpgid(bg), shell);
+	unit_job_timeout(&t);
+	unit_loop_for(unit_loop, 500);
+	ck_assert_msg(!proc_gone(shell), "SIGTERM should be ignored");
+	ck_assert_int_eq(published(tab, 8), shell);
+	wait_gone(shell, bg, 3000);
+	ck_assert(proc_gone(shell) && proc_gone(bg));
+	unit_loop_for(unit_loop, 50);
+	assert_no_children();
+	ck_assert_int_eq(published(tab, 8), 0);
+	/* The entry is free again: the next command gets one, and gives it back. */
+	tjob_free(&t);
+	run_job(&t, "fail.sh", "j-pgid-2", NULL, 5000);
+	ck_assert_int_eq(t.tj_calls, 1);
+	ck_assert_int_eq(published(tab, 8), 0);
+	wrk_exec_pgid_table(NULL, 0);
+	tjob_free(&t);
+}
+END_TEST
+
 /* ==== Many at once ==== */
 
 static void
@@ -615,7 +694,8 @@ main(void)
 		job_environment, stdin_holds_the_job, stderr_flood_keeps_tail,
 		stderr_binary_made_utf8, background_holder_does_not_delay, cancel_kills_the_group,
 		cancel_escalates_to_sigkill, slot_reused_after_cancel, exit_terminates_leftovers,
-		exit_kills_stubborn_leftovers, fifty_concurrent, sigchld_fallback, cost_per_job, NULL,
+		exit_kills_stubborn_leftovers, cancel_while_spawning, pgid_published_until_reaped,
+		fifty_concurrent, sigchld_fallback, cost_per_job, NULL,
 	};
 	Suite *s = suite_create("exec");
 	TCase *tc = unit_tcase(s, "exec", setup, teardown, 30, tests);
