@@ -203,6 +203,12 @@ put_value(FILE *fp, const struct fkw_conf *cf, int k, const char *ind)
 	}
 }
 
+void
+conf_dump_value(const struct fkw_conf *cf, int k, FILE *fp)
+{
+	put_value(fp, cf, k, "");
+}
+
 /* Length of the group part of a path: "faktory.tls" of "faktory.tls.verify". */
 static size_t
 group_len(const char *path)

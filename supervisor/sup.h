@@ -175,6 +175,8 @@ void	sup_child_free_all(void);
  * line) when it cannot: the old configuration keeps running.
  */
 int	sup_reload_start(char *err, size_t errlen);
+/* The reply of the last roll that ended well: what it did and what changed. */
+const char *sup_reload_result(void);
 /* Advances the roll; called when a child becomes READY or exits. */
 void	sup_reload_step(void);
 /* A child spawned by the roll died before it was READY. */

@@ -197,7 +197,7 @@ dispatch(struct ctl_client *cl, const struct ctl_request *rq)
 			cl->cl_state = CL_WAIT_RELOAD;
 			ev_timer_stop(sup_env->se_loop, &cl->cl_timer);
 		} else {
-			reply(cl, 1, NULL, "reloaded", NULL);
+			reply(cl, 1, NULL, sup_reload_result(), NULL);
 			reply_done(cl);
 		}
 		return;
