@@ -116,7 +116,7 @@ const struct conf_handler *conf_handler_find(const struct fkw_conf *, const char
  * "key: changed", no value). Returns a malloc'd string of lines joined by
  * '\n' ("" when nothing changed), NULL on ENOMEM.
  */
-char		*conf_diff(const struct fkw_conf *old, const struct fkw_conf *new);
+char		*conf_changes(const struct fkw_conf *old, const struct fkw_conf *new);
 
 /*
  * Names of keys whose change needs a restart rather than a reload (e.g.

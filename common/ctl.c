@@ -418,6 +418,10 @@ const struct ctl_field ctl_status_fields[] = {
 	SF("faktory_error", CTL_F_STR, st_faktory_error),
 	SF("queues_known", CTL_F_BOOL, st_queues_known),
 	SF("queues_age_ms", CTL_F_U64, st_queues_age_ms),
+	SF("queues_trend_window_ms", CTL_F_U64, st_trend_window_ms),
+	SF("server_retries", CTL_F_I64, st_server_retries),
+	SF("server_dead", CTL_F_I64, st_server_dead),
+	SF("server_scheduled", CTL_F_I64, st_server_scheduled),
 	{ NULL, CTL_F_I32, 0, 0 },
 };
 
@@ -441,6 +445,19 @@ const struct ctl_field ctl_child_fields[] = {
 	CF("restarts", CTL_F_U32, cc_restarts),
 	CF("uptime_ms", CTL_F_U64, cc_uptime_ms),
 	CF("sampled_ms", CTL_F_U64, cc_sampled_ms),
+	{ NULL, CTL_F_I32, 0, 0 },
+};
+
+#define QF(name, type, member) \
+	{ name, type, offsetof(struct ctl_queue, member), \
+	  sizeof(((struct ctl_queue *)0)->member) }
+
+const struct ctl_field ctl_queue_fields[] = {
+	QF("name", CTL_F_STR, cq_name),
+	QF("size", CTL_F_I64, cq_size),
+	QF("configured", CTL_F_BOOL, cq_configured),
+	QF("trend_known", CTL_F_BOOL, cq_trend_known),
+	QF("trend_per_sec", CTL_F_DBL, cq_trend),
 	{ NULL, CTL_F_I32, 0, 0 },
 };
 
@@ -522,11 +539,9 @@ pack_status(msgpack_packer *pk, const struct ctl_status *st)
 {
 	pack_fields(pk, ctl_status_fields, st, 2);
 	ctl_mp_pack_str(pk, "queues");
-	msgpack_pack_map(pk, st->st_nqueues);
-	for (uint32_t i = 0; i < st->st_nqueues; i++) {
-		ctl_mp_pack_str(pk, st->st_queues[i].cq_name);
-		msgpack_pack_int64(pk, st->st_queues[i].cq_size);
-	}
+	msgpack_pack_array(pk, st->st_nqueues);
+	for (uint32_t i = 0; i < st->st_nqueues; i++)
+		pack_fields(pk, ctl_queue_fields, &st->st_queues[i], 0);
 	ctl_mp_pack_str(pk, "child");
 	msgpack_pack_array(pk, st->st_nchild);
 	for (uint32_t i = 0; i < st->st_nchild; i++)
@@ -544,24 +559,39 @@ unpack_known(const msgpack_object *k, const msgpack_object *v,
 	return 0;
 }
 
+/* An array of maps, each described by a field table, into a calloc'd array. */
+static int
+unpack_rows(const msgpack_object *o, const struct ctl_field *fields, size_t size,
+    void **rows, uint32_t *n)
+{
+	if (o->type != MSGPACK_OBJECT_ARRAY)
+		return -1;
+	if (o->via.array.size == 0)
+		return 0;
+	if ((*rows = calloc(o->via.array.size, size)) == NULL)
+		return -1;
+	for (uint32_t i = 0; i < o->via.array.size; i++) {
+		const msgpack_object *m = &o->via.array.ptr[i];
+		if (m->type != MSGPACK_OBJECT_MAP)
+			return -1;
+		for (uint32_t j = 0; j < m->via.map.size; j++)
+			if (unpack_known(&m->via.map.ptr[j].key, &m->via.map.ptr[j].val,
+			    fields, (char *)*rows + i * size) == -1)
+				return -1;
+		(*n)++;
+	}
+	return 0;
+}
+
 static int
 unpack_queues(const msgpack_object *o, struct ctl_status *st)
 {
-	if (o->type != MSGPACK_OBJECT_MAP)
-		return -1;
-	if (o->via.map.size == 0)
-		return 0;
-	st->st_queues = calloc(o->via.map.size, sizeof(*st->st_queues));
-	if (st->st_queues == NULL)
-		return -1;
-	for (uint32_t i = 0; i < o->via.map.size; i++) {
-		struct ctl_queue *q = &st->st_queues[i];
-		if (ctl_mp_str(&o->via.map.ptr[i].key, q->cq_name, sizeof(q->cq_name)) == -1 ||
-		    ctl_mp_i64(&o->via.map.ptr[i].val, &q->cq_size) == -1)
-			return -1;
-		st->st_nqueues++;
-	}
-	return 0;
+	void *rows = NULL;
+	int r = unpack_rows(o, ctl_queue_fields, sizeof(*st->st_queues), &rows,
+	    &st->st_nqueues);
+
+	st->st_queues = rows;
+	return r;
 }
 
 static int

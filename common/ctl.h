@@ -94,9 +94,13 @@ struct ctl_child {
 	uint64_t	cc_sampled_ms;		/* CLOCK_MONOTONIC ms of the counters */
 };
 
+/* A queue: every configured one (size 0 when the server has none), then the server's others. */
 struct ctl_queue {
 	char		cq_name[128];
 	int64_t		cq_size;
+	int32_t		cq_configured;		/* in worker.queues */
+	int32_t		cq_trend_known;		/* two INFO answers to compare */
+	double		cq_trend;		/* jobs/s the size grew (negative: shrank) */
 };
 
 struct ctl_status {
@@ -131,6 +135,10 @@ struct ctl_status {
 	char		st_faktory_error[256];	/* why it is not, if known */
 	int32_t		st_queues_known;	/* INFO answered at least once */
 	uint64_t	st_queues_age_ms;
+	uint64_t	st_trend_window_ms;	/* the INFO answers the trends compare */
+	int64_t		st_server_retries;	/* the server's sets, from INFO; -1 unknown */
+	int64_t		st_server_dead;
+	int64_t		st_server_scheduled;
 	struct ctl_queue *st_queues;
 	uint32_t	st_nqueues;
 	struct ctl_child *st_child;
@@ -155,9 +163,10 @@ struct ctl_field {
 	size_t		 f_size;
 };
 
-/* Scalar fields of ctl_status and ctl_child, NULL-name terminated. */
+/* Scalar fields of ctl_status, ctl_child and ctl_queue, NULL-name terminated. */
 extern const struct ctl_field ctl_status_fields[];
 extern const struct ctl_field ctl_child_fields[];
+extern const struct ctl_field ctl_queue_fields[];
 
 /* ---- Replies ---- */
 

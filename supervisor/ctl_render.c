@@ -54,28 +54,69 @@ fmt_us(uint64_t us, char *buf, size_t len)
 }
 
 static void
-text_queues(FILE *f, const struct ctl_status *st)
+text_server(FILE *f, const struct ctl_status *st)
 {
 	char age[32];
+
+	fprintf(f, "server     ");
+	if (!st->st_queues_known) {
+		fprintf(f, "unknown (the server has not answered INFO)\n");
+		return;
+	}
+	ctl_render_duration(st->st_queues_age_ms, age, sizeof(age));
+	fprintf(f, "retries %" PRId64 "  dead %" PRId64 "  scheduled %" PRId64
+	    "   (INFO as of %s ago)\n", st->st_server_retries, st->st_server_dead,
+	    st->st_server_scheduled, age);
+}
+
+/* One line per queue: "  name size  +trend/s", the configured ones first. */
+static void
+text_queues(FILE *f, const struct ctl_status *st)
+{
+	char age[32], win[32];
 
 	fprintf(f, "queues     ");
 	if (!st->st_queues_known) {
 		fprintf(f, "unknown (the server has not answered INFO)\n");
 		return;
 	}
-	if (st->st_nqueues == 0)
-		fprintf(f, "none");
-	for (uint32_t i = 0; i < st->st_nqueues; i++)
-		fprintf(f, "%s%s %" PRId64, i ? "  " : "", st->st_queues[i].cq_name,
-		    st->st_queues[i].cq_size);
 	ctl_render_duration(st->st_queues_age_ms, age, sizeof(age));
-	fprintf(f, "   (as of %s ago)\n", age);
+	ctl_render_duration(st->st_trend_window_ms, win, sizeof(win));
+	fprintf(f, "size and trend (as of %s ago", age);
+	if (st->st_trend_window_ms > 0)
+		fprintf(f, "; trend over %s", win);
+	fprintf(f, ")\n");
+	for (uint32_t i = 0; i < st->st_nqueues; i++) {
+		const struct ctl_queue *q = &st->st_queues[i];
+
+		fprintf(f, "  %s %" PRId64, q->cq_name, q->cq_size);
+		if (q->cq_trend_known)
+			fprintf(f, "  %+.1f/s", q->cq_trend);
+		else
+			fprintf(f, "  trend n/a");
+		fprintf(f, "%s\n", q->cq_configured ? "" : "  (not in worker.queues)");
+	}
+}
+
+/* Latency quantiles, or n/a while no job has finished. */
+static void
+text_latency(FILE *f, const struct ctl_status *st)
+{
+	char p50[32], p99[32];
+
+	if (st->st_processed + st->st_failed == 0) {
+		fprintf(f, "latency    n/a (no job has run)\n");
+		return;
+	}
+	fprintf(f, "latency    p50 %s  p99 %s (%s)\n", fmt_us(st->st_p50_us, p50, sizeof(p50)),
+	    fmt_us(st->st_p99_us, p99, sizeof(p99)),
+	    strcmp(st->st_lat_window, "10s") == 0 ? "last 10 s" : "since start");
 }
 
 static void
 text_host(FILE *f, const struct ctl_status *st)
 {
-	char up[32], rss[32], p50[32], p99[32];
+	char up[32], rss[32];
 	uint32_t serving = 0;
 
 	for (uint32_t i = 0; i < st->st_nchild; i++)
@@ -96,14 +137,13 @@ text_host(FILE *f, const struct ctl_status *st)
 	    "empty\n", st->st_fetching, st->st_fetches, st->st_fetch_empty);
 	fprintf(f, "jobs       %" PRIu64 " processed, %" PRIu64 " failed   %.0f jobs/s "
 	    "(last 10 s)\n", st->st_processed, st->st_failed, st->st_jobs_per_sec);
-	fprintf(f, "latency    p50 %s  p99 %s (%s)\n", fmt_us(st->st_p50_us, p50, sizeof(p50)),
-	    fmt_us(st->st_p99_us, p99, sizeof(p99)),
-	    strcmp(st->st_lat_window, "10s") == 0 ? "last 10 s" : "since start");
+	text_latency(f, st);
 	fprintf(f, "memory     RSS %s (children and master)   restarts %" PRIu64 "\n",
 	    fmt_kb(st->st_rss_kb, rss, sizeof(rss)), st->st_restarts);
 	if (st->st_dropped > 0)
 		fprintf(f, "warning    %" PRIu64 " stats records dropped (full rings)\n",
 		    st->st_dropped);
+	text_server(f, st);
 	text_queues(f, st);
 }
 
@@ -165,6 +205,37 @@ json_fields(const struct ctl_field *fields, const void *base)
 	return o;
 }
 
+/* Values that are not numbers yet: null rather than a misleading 0 or -1. */
+static void
+json_unknowns(json_t *root, const struct ctl_status *st)
+{
+	static const char *const lat[] = { "latency_p50_us", "latency_p99_us" };
+	static const char *const sets[] = { "server_retries", "server_dead", "server_scheduled" };
+
+	if (st->st_processed + st->st_failed == 0)
+		for (size_t i = 0; i < FKW_NELEM(lat); i++)
+			json_object_set_new(root, lat[i], json_null());
+	if (!st->st_queues_known)
+		for (size_t i = 0; i < FKW_NELEM(sets); i++)
+			json_object_set_new(root, sets[i], json_null());
+}
+
+static json_t *
+json_queue_list(const struct ctl_status *st)
+{
+	json_t *a = json_array();
+
+	for (uint32_t i = 0; i < st->st_nqueues; i++) {
+		json_t *o = json_fields(ctl_queue_fields, &st->st_queues[i]);
+
+		if (!st->st_queues[i].cq_trend_known)
+			json_object_set_new(o, "trend_per_sec", json_null());
+		json_object_del(o, "trend_known");
+		json_array_append_new(a, o);
+	}
+	return a;
+}
+
 int
 ctl_render_json(FILE *f, const struct ctl_status *st)
 {
@@ -172,12 +243,14 @@ ctl_render_json(FILE *f, const struct ctl_status *st)
 	json_t *q = json_object(), *ch = json_array();
 	int rc;
 
+	json_unknowns(root, st);
 	for (uint32_t i = 0; i < st->st_nqueues; i++)
 		json_object_set_new(q, st->st_queues[i].cq_name,
 		    json_integer(st->st_queues[i].cq_size));
 	for (uint32_t i = 0; i < st->st_nchild; i++)
 		json_array_append_new(ch, json_fields(ctl_child_fields, &st->st_child[i]));
 	json_object_set_new(root, "queues", q);
+	json_object_set_new(root, "queue_list", json_queue_list(st));
 	json_object_set_new(root, "children", ch);
 	rc = json_dumpf(root, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	fputc('\n', f);

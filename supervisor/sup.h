@@ -202,8 +202,13 @@ int	sup_beat_idle(void);
 void	sup_beat_close(void);
 int	sup_beat_is_up(void);
 const char *sup_beat_error(void);
-/* Cached queue depths; -1 when INFO never answered. */
-int	sup_beat_queues(const struct ctl_queue **q, uint32_t *n, uint64_t *age_ms);
+/* sup_queues.c */
+struct json_t;
+/* An INFO answer (parsed) taken at now: queue sizes and set sizes; -1 if it has no queues. */
+int	sup_queues_update(struct json_t *info, uint64_t now);
+/* Every configured queue, then the server's others, with trends; the sets. */
+void	sup_queues_fill(struct ctl_status *st, uint64_t now);
+void	sup_queues_free(void);
 
 /* sup_ctl.c */
 int	sup_ctl_open(char *err, size_t errlen);

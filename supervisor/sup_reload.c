@@ -23,7 +23,7 @@ static struct fkw_conf *prev;		/* the configuration before the roll */
 static uint32_t roll_gen;		/* children above this generation run the new one */
 static int roll_next, roll_end;
 static uint64_t roll_started_ms;
-static char *changes;			/* conf_diff of the roll, for its reply */
+static char *changes;			/* conf_changes of the roll, for its reply */
 static char *result;			/* the last roll's reply */
 
 static int
@@ -104,7 +104,7 @@ log_changes(const struct fkw_conf *old, const struct fkw_conf *cf)
 	char *line, *save = NULL, *copy;
 
 	free(changes);
-	if ((changes = conf_diff(old, cf)) == NULL || changes[0] == '\0') {
+	if ((changes = conf_changes(old, cf)) == NULL || changes[0] == '\0') {
 		log_notice("reload: no setting changed");
 		return;
 	}

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * conf_diff: what changed between two loaded configurations, key by key,
+ * conf_changes: what changed between two loaded configurations, key by key,
  * for the reload's log line and fkworkerctl reload. Values are written as
  * conf_dump writes them (one line each), so a secret never shows.
  */
@@ -27,7 +27,7 @@ value_text(const struct fkw_conf *cf, int k)
 	}
 	for (r = w = s; *r != '\0'; r++) {
 		if (*r == '\n' || *r == '\t') {
-			if (w > s && w[-1] != ' ' && w[-1] != '(')
+			if (w > s && w[-1] != ' ')
 				*w++ = ' ';
 			continue;
 		}
@@ -69,7 +69,7 @@ diff_key(FILE *fp, const struct fkw_conf *a, const struct fkw_conf *b, int k, in
 }
 
 char *
-conf_diff(const struct fkw_conf *a, const struct fkw_conf *b)
+conf_changes(const struct fkw_conf *a, const struct fkw_conf *b)
 {
 	char *s = NULL;
 	size_t len = 0;
