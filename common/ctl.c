@@ -280,6 +280,7 @@ static const char *const cmd_names[] = {
 	[CTL_CMD_RELOAD] = "reload",
 	[CTL_CMD_QUIET] = "quiet",
 	[CTL_CMD_STOP] = "stop",
+	[CTL_CMD_BUSY] = "busy",
 };
 
 const char *
@@ -303,9 +304,9 @@ ctl_request_encode(struct buf *b, const struct ctl_request *rq)
 	struct ctl_mpw w;
 	msgpack_packer pk;
 	size_t start = frame_begin(b, &w, &pk);
-	int status = rq->rq_cmd == CTL_CMD_STATUS;
+	int status = rq->rq_cmd == CTL_CMD_STATUS, busy = rq->rq_cmd == CTL_CMD_BUSY;
 
-	msgpack_pack_map(&pk, status ? 3 : 2);
+	msgpack_pack_map(&pk, status || busy ? 3 : 2);
 	ctl_mp_pack_str(&pk, "v");
 	msgpack_pack_int64(&pk, rq->rq_version);
 	ctl_mp_pack_str(&pk, "cmd");
@@ -317,6 +318,10 @@ ctl_request_encode(struct buf *b, const struct ctl_request *rq)
 			msgpack_pack_true(&pk);
 		else
 			msgpack_pack_false(&pk);
+	}
+	if (busy) {
+		ctl_mp_pack_str(&pk, "limit");
+		msgpack_pack_uint32(&pk, rq->rq_limit);
 	}
 	return frame_end(b, &w, start);
 }
@@ -331,6 +336,7 @@ ctl_request_decode(const void *p, size_t len, struct ctl_request *rq, char *err,
 
 	memset(rq, 0, sizeof(*rq));
 	rq->rq_queues = 1;
+	rq->rq_limit = CTL_BUSY_LIMIT_DEFAULT;
 	if (ctl_mp_unpack(p, len, &u) == -1) {
 		snprintf(err, errlen, "not a msgpack object");
 		return -1;
@@ -355,6 +361,11 @@ ctl_request_decode(const void *p, size_t len, struct ctl_request *rq, char *err,
 			bad = v->type != MSGPACK_OBJECT_BOOLEAN;
 			if (!bad)
 				rq->rq_queues = v->via.boolean;
+		} else if (ctl_mp_key_is(k, "limit")) {
+			uint64_t n;
+			bad = ctl_mp_u64(v, &n) == -1 || n < 1 || n > CTL_BUSY_LIMIT_MAX;
+			if (!bad)
+				rq->rq_limit = (uint32_t)n;
 		}
 	}
 	msgpack_unpacked_destroy(&u);
@@ -643,6 +654,28 @@ unpack_status(const msgpack_object *o)
 	return st;
 }
 
+/* The field-table helpers for the other replies (ctl_busy.c). */
+void
+ctl_fields_pack(msgpack_packer *pk, const struct ctl_field *fields, const void *base,
+    size_t extra)
+{
+	pack_fields(pk, fields, base, extra);
+}
+
+int
+ctl_field_unpack(const msgpack_object *k, const msgpack_object *v,
+    const struct ctl_field *fields, void *base)
+{
+	return unpack_known(k, v, fields, base);
+}
+
+int
+ctl_rows_unpack(const msgpack_object *o, const struct ctl_field *fields, size_t size,
+    void **rows, uint32_t *n)
+{
+	return unpack_rows(o, fields, size, rows, n);
+}
+
 void
 ctl_status_free(struct ctl_status *st)
 {
@@ -663,7 +696,7 @@ ctl_reply_encode(struct buf *b, const struct ctl_reply *rp)
 	size_t start = frame_begin(b, &w, &pk);
 
 	msgpack_pack_map(&pk, 2 + (rp->rp_error != NULL) + (rp->rp_message != NULL) +
-	    (rp->rp_status != NULL));
+	    (rp->rp_status != NULL) + (rp->rp_busy != NULL));
 	ctl_mp_pack_str(&pk, "v");
 	msgpack_pack_int64(&pk, rp->rp_version);
 	ctl_mp_pack_str(&pk, "ok");
@@ -682,6 +715,10 @@ ctl_reply_encode(struct buf *b, const struct ctl_reply *rp)
 	if (rp->rp_status != NULL) {
 		ctl_mp_pack_str(&pk, "status");
 		pack_status(&pk, rp->rp_status);
+	}
+	if (rp->rp_busy != NULL) {
+		ctl_mp_pack_str(&pk, "busy");
+		ctl_busy_pack(&pk, rp->rp_busy);
 	}
 	return frame_end(b, &w, start);
 }
@@ -707,6 +744,8 @@ unpack_reply_key(const msgpack_object *k, const msgpack_object *v,
 		return (rp->rp_message = mp_strdup(v)) == NULL ? -1 : 0;
 	if (ctl_mp_key_is(k, "status") && rp->rp_status == NULL)
 		return (rp->rp_status = unpack_status(v)) == NULL ? -1 : 0;
+	if (ctl_mp_key_is(k, "busy") && rp->rp_busy == NULL)
+		return (rp->rp_busy = ctl_busy_unpack(v)) == NULL ? -1 : 0;
 	return 0;
 }
 
@@ -742,5 +781,6 @@ ctl_reply_free(struct ctl_reply *rp)
 	free(rp->rp_error);
 	free(rp->rp_message);
 	ctl_status_free(rp->rp_status);
+	ctl_busy_free(rp->rp_busy);
 	memset(rp, 0, sizeof(*rp));
 }

@@ -42,13 +42,18 @@ enum ctl_cmd {
 	CTL_CMD_RELOAD,
 	CTL_CMD_QUIET,
 	CTL_CMD_STOP,
+	CTL_CMD_BUSY,
 };
+
+#define CTL_BUSY_LIMIT_DEFAULT	50
+#define CTL_BUSY_LIMIT_MAX	4000	/* rows of at most ~250 bytes fit CTL_FRAME_MAX */
 
 struct ctl_request {
 	int64_t		rq_version;
 	enum ctl_cmd	rq_cmd;
 	char		rq_name[32];	/* the command as sent, for messages */
 	int		rq_queues;	/* status: refresh queue depths first (default 1) */
+	uint32_t	rq_limit;	/* busy: rows at most (default CTL_BUSY_LIMIT_DEFAULT) */
 };
 
 const char	*ctl_cmd_name(enum ctl_cmd);
@@ -168,6 +173,32 @@ extern const struct ctl_field ctl_status_fields[];
 extern const struct ctl_field ctl_child_fields[];
 extern const struct ctl_field ctl_queue_fields[];
 
+/* ---- The busy reply (ctl_busy.c): the jobs running now ---- */
+
+struct ctl_busy_job {
+	char		bj_jid[64];
+	char		bj_jobtype[48];
+	char		bj_queue[48];
+	int32_t		bj_child;		/* child index */
+	int32_t		bj_pid;
+	uint64_t	bj_running_ms;
+};
+
+struct ctl_busy {
+	uint32_t	 bz_total;		/* running now, all of them */
+	uint32_t	 bz_limit;		/* the rows asked for */
+	struct ctl_busy_job *bz_jobs;		/* the longest running first */
+	uint32_t	 bz_njobs;		/* <= bz_limit */
+};
+
+extern const struct ctl_field ctl_busy_fields[];
+extern const struct ctl_field ctl_busy_job_fields[];
+
+void	ctl_busy_pack(msgpack_packer *, const struct ctl_busy *);
+/* NULL when o is not a well-formed busy map (or ENOMEM). */
+struct ctl_busy *ctl_busy_unpack(const msgpack_object *o);
+void	ctl_busy_free(struct ctl_busy *);
+
 /* ---- Replies ---- */
 
 struct ctl_reply {
@@ -176,6 +207,7 @@ struct ctl_reply {
 	char		*rp_error;	/* may hold several lines */
 	char		*rp_message;	/* a success message, or NULL */
 	struct ctl_status *rp_status;	/* status only */
+	struct ctl_busy	*rp_busy;	/* busy only */
 };
 
 /* Appends one framed reply; 0 or -1 (ENOMEM, or EMSGSIZE past CTL_FRAME_MAX). */
@@ -212,5 +244,14 @@ int	ctl_mp_i64(const msgpack_object *, int64_t *);
 /* A string object copied into a NUL-terminated array (truncated); -1 if not a string. */
 int	ctl_mp_str(const msgpack_object *, char *out, size_t cap);
 void	ctl_mp_pack_str(msgpack_packer *, const char *);
+/* A map of the fields of base (and room for extra keys the caller packs next). */
+void	ctl_fields_pack(msgpack_packer *, const struct ctl_field *, const void *base,
+	    size_t extra);
+/* One key of a map described by fields into base; unknown keys are skipped; 0 or -1. */
+int	ctl_field_unpack(const msgpack_object *k, const msgpack_object *v,
+	    const struct ctl_field *fields, void *base);
+/* An array of such maps into a calloc'd array of size-byte rows (*n of them); 0 or -1. */
+int	ctl_rows_unpack(const msgpack_object *o, const struct ctl_field *fields,
+	    size_t size, void **rows, uint32_t *n);
 
 #endif

@@ -32,10 +32,18 @@ enum stats_state {
 	STATS_ST_EXITED,
 };
 
-/* One running job; if_jid[0] == 0 means the entry is free. */
+#define STATS_NAME_MAX		48		/* jobtype and queue in the in-flight table, truncated */
+
+/*
+ * One running job; if_jid[0] == 0 means the entry is free. The child
+ * writes the other fields before the jid, and readers bound every string
+ * themselves (the writer may die mid-copy).
+ */
 struct stats_inflight {
 	char		if_jid[STATS_JID_MAX];
 	uint64_t	if_start_ms;	/* monotonic ms */
+	char		if_jobtype[STATS_NAME_MAX];	/* for fkworkerctl busy */
+	char		if_queue[STATS_NAME_MAX];
 };
 
 /* The scoreboard entry. Scalars are published under a seqlock (sl_seq odd = writing). */

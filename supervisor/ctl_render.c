@@ -205,6 +205,12 @@ json_fields(const struct ctl_field *fields, const void *base)
 	return o;
 }
 
+json_t *
+ctl_render_fields(const struct ctl_field *fields, const void *base)
+{
+	return json_fields(fields, base);
+}
+
 /* Values that are not numbers yet: null rather than a misleading 0 or -1. */
 static void
 json_unknowns(json_t *root, const struct ctl_status *st)

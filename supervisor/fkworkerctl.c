@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * fkworkerctl: the operator's tool. Talks to the master over its control
- * socket: status [--json], reload, quiet, stop, perf-test N.
+ * socket: status [--json], busy [--json] [--limit N], reload, quiet, stop,
+ * perf-test N.
  * Exit status: 0 done, 1 the command failed, 64 usage, 69 fkworker is not
  * reachable.
  */
@@ -36,7 +37,10 @@ usage(FILE *f)
 	fprintf(f,
 	    "usage: fkworkerctl [-s SOCKET | -c CONF] COMMAND\n"
 	    "  status [--json]      the host's totals and one row per child\n"
-	    "  reload               load the configuration again (prints its errors)\n"
+	    "  busy [--json] [--limit 50]\n"
+	    "                       the jobs running now, longest first\n"
+	    "  reload               load the configuration again (prints what changed\n"
+	    "                       or its errors)\n"
 	    "  quiet                stop fetching; running jobs finish\n"
 	    "  stop                 graceful stop (up to worker.shutdown_timeout)\n"
 	    "  perf-test N [--batch 100] [--jobtype noop] [--queue default] [--url URL]\n"
@@ -87,6 +91,47 @@ run_status(const struct ctx *x, int argc, char **argv)
 		rc = ctl_render_json(stdout, rp.rp_status) == 0 ? 0 : CTL_EX_ERROR;
 	} else {
 		ctl_render_text(stdout, rp.rp_status);
+	}
+	ctl_reply_free(&rp);
+	return rc;
+}
+
+static int
+run_busy(const struct ctx *x, int argc, char **argv)
+{
+	struct ctl_request rq = { .rq_version = CTL_VERSION, .rq_cmd = CTL_CMD_BUSY,
+	    .rq_limit = CTL_BUSY_LIMIT_DEFAULT };
+	struct ctl_reply rp;
+	char err[256];
+	long long v;
+	const char *e;
+	int json = 0, rc = 0;
+
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0 || strcmp(argv[i], "-j") == 0) {
+			json = 1;
+		} else if (strcmp(argv[i], "--limit") == 0 && i + 1 < argc) {
+			if (parse_ll(argv[++i], 1, CTL_BUSY_LIMIT_MAX, &v, &e) == -1) {
+				fprintf(stderr, "fkworkerctl: busy: --limit: %s\n", e);
+				return EX_USAGE_;
+			}
+			rq.rq_limit = (uint32_t)v;
+		} else {
+			return EX_USAGE_;
+		}
+	}
+	if (ctl_client_call(x->x_fd, &rq, &rp, CALL_MS, err, sizeof(err)) == -1) {
+		fprintf(stderr, "fkworkerctl: busy: %s\n", err);
+		return CTL_EX_ERROR;
+	}
+	if (!rp.rp_ok || rp.rp_busy == NULL) {
+		fprintf(stderr, "fkworkerctl: busy: %s\n", rp.rp_error ? rp.rp_error :
+		    "the reply has no job list (an older fkworker?)");
+		rc = CTL_EX_ERROR;
+	} else if (json) {
+		rc = ctl_render_busy_json(stdout, rp.rp_busy) == 0 ? 0 : CTL_EX_ERROR;
+	} else {
+		ctl_render_busy_text(stdout, rp.rp_busy);
 	}
 	ctl_reply_free(&rp);
 	return rc;
@@ -183,6 +228,7 @@ run_perf(const struct ctx *x, int argc, char **argv)
 
 static const struct cmd cmds[] = {
 	{ "status", run_status, "status [--json]" },
+	{ "busy", run_busy, "busy [--json] [--limit N] (N 1..4000, default 50)" },
 	{ "reload", run_reload, "reload" },
 	{ "quiet", run_quiet, "quiet" },
 	{ "stop", run_stop, "stop" },

@@ -230,6 +230,10 @@ void	sup_stats_reset(struct sup_child *);
 void	sup_stats_host(struct ctl_status *st);
 void	sup_stats_child(const struct sup_child *, struct ctl_child *);
 
+/* sup_busy.c */
+/* The jobs running now, longest first, at most limit rows; NULL on ENOMEM. */
+struct ctl_busy *sup_busy_build(uint32_t limit);
+
 /* sup_status.c */
 /* Builds the status reply; free with ctl_status_free. NULL on ENOMEM. */
 struct ctl_status *sup_status_build(void);
@@ -253,6 +257,11 @@ int	ctl_client_call(int fd, const struct ctl_request *, struct ctl_reply *rp,
 /* The status reply as a human table, or as JSON (jansson) from the same struct. */
 void	ctl_render_text(FILE *, const struct ctl_status *);
 int	ctl_render_json(FILE *, const struct ctl_status *);
+/* A JSON object of the fields of base (strings that are not UTF-8 become null). */
+struct json_t *ctl_render_fields(const struct ctl_field *, const void *base);
+/* The busy reply as a table or JSON (ctl_render_busy.c). */
+void	ctl_render_busy_text(FILE *, const struct ctl_busy *);
+int	ctl_render_busy_json(FILE *, const struct ctl_busy *);
 /* 1.5 s, 3m07s, 2h05m, 3d04h */
 void	ctl_render_duration(uint64_t ms, char *buf, size_t len);
 
