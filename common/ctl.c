@@ -429,6 +429,11 @@ const struct ctl_field ctl_status_fields[] = {
 	SF("faktory_error", CTL_F_STR, st_faktory_error),
 	SF("queues_known", CTL_F_BOOL, st_queues_known),
 	SF("queues_age_ms", CTL_F_U64, st_queues_age_ms),
+	SF("cpu_percent", CTL_F_DBL, st_cpu_pct),
+	SF("cpu_seconds", CTL_F_DBL, st_cpu_s),
+	SF("cpu_cores", CTL_F_U32, st_cpu_cores),
+	SF("saturated_percent", CTL_F_DBL, st_sat_pct),
+	SF("saturated_count", CTL_F_U64, st_sat_count),
 	SF("queues_trend_window_ms", CTL_F_U64, st_trend_window_ms),
 	SF("server_retries", CTL_F_I64, st_server_retries),
 	SF("server_dead", CTL_F_I64, st_server_dead),
@@ -456,6 +461,10 @@ const struct ctl_field ctl_child_fields[] = {
 	CF("restarts", CTL_F_U32, cc_restarts),
 	CF("uptime_ms", CTL_F_U64, cc_uptime_ms),
 	CF("sampled_ms", CTL_F_U64, cc_sampled_ms),
+	CF("cpu_percent", CTL_F_DBL, cc_cpu_pct),
+	CF("cpu_seconds", CTL_F_DBL, cc_cpu_s),
+	CF("saturated_percent", CTL_F_DBL, cc_sat_pct),
+	CF("saturated_count", CTL_F_U64, cc_sat_count),
 	{ NULL, CTL_F_I32, 0, 0 },
 };
 

@@ -97,6 +97,10 @@ struct ctl_child {
 	uint32_t	cc_restarts;		/* of this child index */
 	uint64_t	cc_uptime_ms;
 	uint64_t	cc_sampled_ms;		/* CLOCK_MONOTONIC ms of the counters */
+	double		cc_cpu_pct;		/* of one core, last 10 s (sup_load.c) */
+	double		cc_cpu_s;		/* CPU seconds since it started */
+	double		cc_sat_pct;		/* samples with every slot busy, last 10 s */
+	uint64_t	cc_sat_count;		/* times every slot became busy */
 };
 
 /* A queue: every configured one (size 0 when the server has none), then the server's others. */
@@ -140,6 +144,11 @@ struct ctl_status {
 	char		st_faktory_error[256];	/* why it is not, if known */
 	int32_t		st_queues_known;	/* INFO answered at least once */
 	uint64_t	st_queues_age_ms;
+	double		st_cpu_pct;		/* master and children, of one core, last 10 s */
+	double		st_cpu_s;		/* CPU seconds since the master started */
+	uint32_t	st_cpu_cores;		/* online cores: 100% each */
+	double		st_sat_pct;		/* mean of the serving children's */
+	uint64_t	st_sat_count;		/* sum of the children's, since start */
 	uint64_t	st_trend_window_ms;	/* the INFO answers the trends compare */
 	int64_t		st_server_retries;	/* the server's sets, from INFO; -1 unknown */
 	int64_t		st_server_dead;

@@ -98,6 +98,18 @@ text_queues(FILE *f, const struct ctl_status *st)
 	}
 }
 
+/* CPU of the host's fkworker processes and how often every slot was busy. */
+static void
+text_load(FILE *f, const struct ctl_status *st)
+{
+	fprintf(f, "cpu        %.1f%% of a core (last 10 s; %u cores = %u%%), %.1f CPU s "
+	    "since start (master and children)\n", st->st_cpu_pct, st->st_cpu_cores,
+	    st->st_cpu_cores * 100, st->st_cpu_s);
+	fprintf(f, "saturation %u/%u slots busy now; every slot busy %.0f%% of the last 10 s; "
+	    "all slots became busy %" PRIu64 " time%s\n", st->st_busy, st->st_slots,
+	    st->st_sat_pct, st->st_sat_count, st->st_sat_count == 1 ? "" : "s");
+}
+
 /* Latency quantiles, or n/a while no job has finished. */
 static void
 text_latency(FILE *f, const struct ctl_status *st)
@@ -138,6 +150,7 @@ text_host(FILE *f, const struct ctl_status *st)
 	fprintf(f, "jobs       %" PRIu64 " processed, %" PRIu64 " failed   %.0f jobs/s "
 	    "(last 10 s)\n", st->st_processed, st->st_failed, st->st_jobs_per_sec);
 	text_latency(f, st);
+	text_load(f, st);
 	fprintf(f, "memory     RSS %s (children and master)   restarts %" PRIu64 "\n",
 	    fmt_kb(st->st_rss_kb, rss, sizeof(rss)), st->st_restarts);
 	if (st->st_dropped > 0)
@@ -153,9 +166,9 @@ ctl_render_text(FILE *f, const struct ctl_status *st)
 	char cpu[16], conns[32], fetch[32], rtt[32], rss[32], up[32];
 
 	text_host(f, st);
-	fprintf(f, "\n%-5s %-4s %-8s %-9s %6s %5s %-9s %-9s %8s %12s %8s %9s %10s %8s %8s\n",
-	    "CHILD", "CPU", "PID", "STATE", "SLOTS", "BUSY", "CONNS", "FETCH", "RTT",
-	    "PROCESSED", "FAILED", "JOBS/S", "RSS", "RESTARTS", "UPTIME");
+	fprintf(f, "\n%-5s %-4s %-8s %-9s %6s %5s %-9s %-9s %8s %12s %8s %9s %6s %5s %10s %8s "
+	    "%8s\n", "CHILD", "CPU", "PID", "STATE", "SLOTS", "BUSY", "CONNS", "FETCH", "RTT",
+	    "PROCESSED", "FAILED", "JOBS/S", "CPU%", "SAT%", "RSS", "RESTARTS", "UPTIME");
 	for (uint32_t i = 0; i < st->st_nchild; i++) {
 		const struct ctl_child *c = &st->st_child[i];
 
@@ -172,10 +185,10 @@ ctl_render_text(FILE *f, const struct ctl_status *st)
 			snprintf(rtt, sizeof(rtt), "-");
 		ctl_render_duration(c->cc_uptime_ms, up, sizeof(up));
 		fprintf(f, "%-5d %-4s %-8d %-9s %6u %5u %-9s %-9s %8s %12" PRIu64 " %8" PRIu64
-		    " %9.0f %10s %8u %8s\n", c->cc_index, cpu, c->cc_pid, c->cc_state,
-		    c->cc_slots, c->cc_busy, conns, fetch, rtt, c->cc_processed, c->cc_failed,
-		    c->cc_jobs_per_sec, fmt_kb(c->cc_rss_kb, rss, sizeof(rss)), c->cc_restarts,
-		    c->cc_pid ? up : "-");
+		    " %9.0f %6.1f %5.0f %10s %8u %8s\n", c->cc_index, cpu, c->cc_pid,
+		    c->cc_state, c->cc_slots, c->cc_busy, conns, fetch, rtt, c->cc_processed,
+		    c->cc_failed, c->cc_jobs_per_sec, c->cc_cpu_pct, c->cc_sat_pct,
+		    fmt_kb(c->cc_rss_kb, rss, sizeof(rss)), c->cc_restarts, c->cc_pid ? up : "-");
 	}
 }
 

@@ -230,6 +230,12 @@ void	sup_stats_reset(struct sup_child *);
 void	sup_stats_host(struct ctl_status *st);
 void	sup_stats_child(const struct sup_child *, struct ctl_child *);
 
+/* sup_load.c: CPU (from /proc) and saturation, sampled by the master. */
+void	sup_load_init(void);
+void	sup_load_close(void);
+void	sup_load_host(struct ctl_status *);
+void	sup_load_child(const struct sup_child *, struct ctl_child *);
+
 /* sup_busy.c */
 /* The jobs running now, longest first, at most limit rows; NULL on ENOMEM. */
 struct ctl_busy *sup_busy_build(uint32_t limit);

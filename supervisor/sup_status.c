@@ -40,7 +40,8 @@ add_children(struct ctl_status *st)
 		const struct sup_child *c = &sup_env->se_child[p];
 		if (c->ch_state == SUP_CH_FREE)
 			continue;
-		sup_stats_child(c, &st->st_child[n++]);
+		sup_stats_child(c, &st->st_child[n]);
+		sup_load_child(c, &st->st_child[n++]);
 	}
 	st->st_nchild = (uint32_t)n;
 	return 0;
@@ -72,6 +73,7 @@ sup_status_build(void)
 		snprintf(st->st_faktory_error, sizeof(st->st_faktory_error), "%s",
 		    sup_beat_error());
 	sup_stats_host(st);
+	sup_load_host(st);
 	sup_queues_fill(st, now_ms());
 	if (add_children(st) == -1) {
 		ctl_status_free(st);
