@@ -53,10 +53,21 @@ fmt_us(uint64_t us, char *buf, size_t len)
 	return buf;
 }
 
+/* A set size, or "?" when the server's INFO did not give it. */
+static const char *
+fmt_size(int64_t n, char *buf, size_t len)
+{
+	if (n < 0)
+		snprintf(buf, len, "?");
+	else
+		snprintf(buf, len, "%" PRId64, n);
+	return buf;
+}
+
 static void
 text_server(FILE *f, const struct ctl_status *st)
 {
-	char age[32];
+	char age[32], r[24], d[24], sc[24];
 
 	fprintf(f, "server     ");
 	if (!st->st_queues_known) {
@@ -64,9 +75,10 @@ text_server(FILE *f, const struct ctl_status *st)
 		return;
 	}
 	ctl_render_duration(st->st_queues_age_ms, age, sizeof(age));
-	fprintf(f, "retries %" PRId64 "  dead %" PRId64 "  scheduled %" PRId64
-	    "   (INFO as of %s ago)\n", st->st_server_retries, st->st_server_dead,
-	    st->st_server_scheduled, age);
+	fprintf(f, "retries %s  dead %s  scheduled %s   (INFO as of %s ago)\n",
+	    fmt_size(st->st_server_retries, r, sizeof(r)),
+	    fmt_size(st->st_server_dead, d, sizeof(d)),
+	    fmt_size(st->st_server_scheduled, sc, sizeof(sc)), age);
 }
 
 /* One line per queue: "  name size  +trend/s", the configured ones first. */
@@ -230,12 +242,14 @@ json_unknowns(json_t *root, const struct ctl_status *st)
 {
 	static const char *const lat[] = { "latency_p50_us", "latency_p99_us" };
 	static const char *const sets[] = { "server_retries", "server_dead", "server_scheduled" };
+	const int64_t size[] = { st->st_server_retries, st->st_server_dead,
+	    st->st_server_scheduled };
 
 	if (st->st_processed + st->st_failed == 0)
 		for (size_t i = 0; i < FKW_NELEM(lat); i++)
 			json_object_set_new(root, lat[i], json_null());
-	if (!st->st_queues_known)
-		for (size_t i = 0; i < FKW_NELEM(sets); i++)
+	for (size_t i = 0; i < FKW_NELEM(sets); i++)
+		if (!st->st_queues_known || size[i] < 0)
 			json_object_set_new(root, sets[i], json_null());
 }
 
