@@ -557,8 +557,15 @@ pack_fields(msgpack_packer *pk, const struct ctl_field *fields, const void *base
 static void
 pack_status(msgpack_packer *pk, const struct ctl_status *st)
 {
-	pack_fields(pk, ctl_status_fields, st, 2);
+	pack_fields(pk, ctl_status_fields, st, 3);
+	/* The name -> size map an older fkworkerctl reads, then the full rows. */
 	ctl_mp_pack_str(pk, "queues");
+	msgpack_pack_map(pk, st->st_nqueues);
+	for (uint32_t i = 0; i < st->st_nqueues; i++) {
+		ctl_mp_pack_str(pk, st->st_queues[i].cq_name);
+		msgpack_pack_int64(pk, st->st_queues[i].cq_size);
+	}
+	ctl_mp_pack_str(pk, "queue_list");
 	msgpack_pack_array(pk, st->st_nqueues);
 	for (uint32_t i = 0; i < st->st_nqueues; i++)
 		pack_fields(pk, ctl_queue_fields, &st->st_queues[i], 0);
@@ -603,13 +610,38 @@ unpack_rows(const msgpack_object *o, const struct ctl_field *fields, size_t size
 	return 0;
 }
 
+/* An older master's name -> size map. */
 static int
 unpack_queues(const msgpack_object *o, struct ctl_status *st)
 {
-	void *rows = NULL;
-	int r = unpack_rows(o, ctl_queue_fields, sizeof(*st->st_queues), &rows,
-	    &st->st_nqueues);
+	if (o->type != MSGPACK_OBJECT_MAP)
+		return -1;
+	if (o->via.map.size == 0)
+		return 0;
+	st->st_queues = calloc(o->via.map.size, sizeof(*st->st_queues));
+	if (st->st_queues == NULL)
+		return -1;
+	for (uint32_t i = 0; i < o->via.map.size; i++) {
+		struct ctl_queue *q = &st->st_queues[i];
+		if (ctl_mp_str(&o->via.map.ptr[i].key, q->cq_name, sizeof(q->cq_name)) == -1 ||
+		    ctl_mp_i64(&o->via.map.ptr[i].val, &q->cq_size) == -1)
+			return -1;
+		st->st_nqueues++;
+	}
+	return 0;
+}
 
+/* The full rows; they replace the map when both came. */
+static int
+unpack_queue_list(const msgpack_object *o, struct ctl_status *st)
+{
+	void *rows = NULL;
+	int r;
+
+	free(st->st_queues);
+	st->st_queues = NULL;
+	st->st_nqueues = 0;
+	r = unpack_rows(o, ctl_queue_fields, sizeof(*st->st_queues), &rows, &st->st_nqueues);
 	st->st_queues = rows;
 	return r;
 }
@@ -641,16 +673,20 @@ static struct ctl_status *
 unpack_status(const msgpack_object *o)
 {
 	struct ctl_status *st;
-	int r = 0;
+	int r = 0, have_map = 0, have_list = 0;
 
 	if (o->type != MSGPACK_OBJECT_MAP || (st = calloc(1, sizeof(*st))) == NULL)
 		return NULL;
+	/* Unknown unless the master says (an older one does not). */
+	st->st_server_retries = st->st_server_dead = st->st_server_scheduled = -1;
 	for (uint32_t i = 0; i < o->via.map.size && r == 0; i++) {
 		const msgpack_object *k = &o->via.map.ptr[i].key;
 		const msgpack_object *v = &o->via.map.ptr[i].val;
 
 		if (ctl_mp_key_is(k, "queues"))
-			r = st->st_queues == NULL ? unpack_queues(v, st) : -1;
+			r = have_map++ ? -1 : st->st_queues == NULL ? unpack_queues(v, st) : 0;
+		else if (ctl_mp_key_is(k, "queue_list"))
+			r = !have_list++ ? unpack_queue_list(v, st) : -1;
 		else if (ctl_mp_key_is(k, "child"))
 			r = st->st_child == NULL ? unpack_children(v, st) : -1;
 		else
