@@ -435,6 +435,7 @@ const struct ctl_field ctl_status_fields[] = {
 	SF("saturated_percent", CTL_F_DBL, st_sat_pct),
 	SF("saturated_count", CTL_F_U64, st_sat_count),
 	SF("queues_trend_window_ms", CTL_F_U64, st_trend_window_ms),
+	SF("queues_omitted", CTL_F_U32, st_queues_omitted),
 	SF("server_retries", CTL_F_I64, st_server_retries),
 	SF("server_dead", CTL_F_I64, st_server_dead),
 	SF("server_scheduled", CTL_F_I64, st_server_scheduled),

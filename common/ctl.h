@@ -150,6 +150,7 @@ struct ctl_status {
 	double		st_sat_pct;		/* mean of the serving children's */
 	uint64_t	st_sat_count;		/* sum of the children's, since start */
 	uint64_t	st_trend_window_ms;	/* the INFO answers the trends compare */
+	uint32_t	st_queues_omitted;	/* the server's other queues beyond those listed */
 	int64_t		st_server_retries;	/* the server's sets, from INFO; -1 unknown */
 	int64_t		st_server_dead;
 	int64_t		st_server_scheduled;

@@ -108,6 +108,9 @@ text_queues(FILE *f, const struct ctl_status *st)
 			fprintf(f, "  trend n/a");
 		fprintf(f, "%s\n", q->cq_configured ? "" : "  (not in worker.queues)");
 	}
+	if (st->st_queues_omitted > 0)
+		fprintf(f, "  ... %u more queue%s on the server (the largest are shown)\n",
+		    st->st_queues_omitted, st->st_queues_omitted == 1 ? "" : "s");
 }
 
 /* CPU of the host's fkworker processes and how often every slot was busy. */

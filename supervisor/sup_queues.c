@@ -5,7 +5,9 @@
  * its size change per second since an earlier snapshot at least TREND_MIN_MS
  * older, so two status requests a few seconds apart show whether the
  * queues grow. Every configured queue is listed (0 when the server has no
- * such list), then the server's other queues.
+ * such list), then the server's other queues, the largest QUEUES_OTHER_MAX
+ * of them, so that a server with thousands of queues still gets a status
+ * reply that fits one control frame.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +17,7 @@
 #include "sup.h"
 
 #define TREND_MIN_MS	1000
+#define QUEUES_OTHER_MAX 100
 
 struct snapshot {
 	uint64_t	 sn_ms;
@@ -92,12 +95,37 @@ is_configured(const struct fkw_conf *cf, const char *name)
 	return 0;
 }
 
-void
-sup_queues_fill(struct ctl_status *st, uint64_t now)
+static int
+largest_first(const void *a, const void *b)
+{
+	const struct ctl_queue *x = a, *y = b;
+
+	if (x->cq_size != y->cq_size)
+		return x->cq_size < y->cq_size ? 1 : -1;
+	return strcmp(x->cq_name, y->cq_name);
+}
+
+/* The server's queues that worker.queues does not name, largest first, at most QUEUES_OTHER_MAX. */
+static uint32_t
+fill_others(struct ctl_queue *out, uint32_t *omitted)
 {
 	const struct fkw_conf *cf = sup_env->se_conf;
 	const char *name;
 	json_t *v;
+	uint32_t n = 0;
+
+	json_object_foreach(cur.sn_queues, name, v)
+		if (!is_configured(cf, name))
+			fill_one(&out[n++], name, 0);
+	qsort(out, n, sizeof(*out), largest_first);
+	*omitted = n > QUEUES_OTHER_MAX ? n - QUEUES_OTHER_MAX : 0;
+	return n - *omitted;
+}
+
+void
+sup_queues_fill(struct ctl_status *st, uint64_t now)
+{
+	const struct fkw_conf *cf = sup_env->se_conf;
 	uint32_t n = 0;
 
 	st->st_server_retries = st->st_server_dead = st->st_server_scheduled = -1;
@@ -115,9 +143,7 @@ sup_queues_fill(struct ctl_status *st, uint64_t now)
 		return;
 	for (int i = 0; i < cf->cf_nqueues; i++)
 		fill_one(&st->st_queues[n++], cf->cf_queues[i].q_name, 1);
-	json_object_foreach(cur.sn_queues, name, v)
-		if (!is_configured(cf, name))
-			fill_one(&st->st_queues[n++], name, 0);
+	n += fill_others(&st->st_queues[n], &st->st_queues_omitted);
 	st->st_nqueues = n;
 }
 

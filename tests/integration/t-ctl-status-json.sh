@@ -18,7 +18,7 @@ for f in version pid hostname wid url state uptime_ms cpus concurrency slots con
     busy processed failed jobs_per_sec latency_p50_us latency_p99_us rss_kb restarts \
     fetching fetches fetch_empty faktory_connected queues children \
     cpu_percent cpu_seconds cpu_cores saturated_percent saturated_count \
-    server_retries server_dead server_scheduled queues_trend_window_ms queue_list; do
+    server_retries server_dead server_scheduled queues_trend_window_ms queues_omitted queue_list; do
 	jq -e "has(\"$f\")" "$T/s.json" >/dev/null || fail "status has no $f"
 done
 for f in index cpu pid state slots connections connected busy fetch_window fetching \

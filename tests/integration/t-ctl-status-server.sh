@@ -67,3 +67,21 @@ ctl status >"$T/s3.txt" || { kill -CONT "$BROKER_PID"; fail "status failed while
 kill -CONT "$BROKER_PID"
 between "$(elapsed "$t0")" 0 5 || fail "status waited $(elapsed "$t0") s"
 grep -Eq "as of [0-9.]+s ago" "$T/s3.txt" || fail "no age: $(cat "$T/s3.txt")"
+
+# A server with 15000 queues: status still answers (one control frame), with
+# every configured queue, the largest others first, and how many it left out.
+for b in $(seq 10 24); do
+	jobs=$(seq -f "%04g" 0 999 | awk -v b="$b" '{ printf "%s{\"jid\":\"many-%s-%s\",\"jobtype\":\"noop\",\"args\":[],\"queue\":\"many%s_%s\"}", (NR > 1 ? "," : ""), b, $1, b, $1 }')
+	cli "PUSHB [$jobs]" >/dev/null
+done
+cli push -n 500 --jobtype noop --queue zz_big --prefix big >/dev/null
+sleep 2.1
+status_json >"$T/s4.json" || fail "status with 15000 queues: $(ctl status --json 2>&1 | tail -n 1)"
+j4() { jq -r "$1" "$T/s4.json"; }
+expect_eq "configured first" "$(j4 '[.queue_list[0:3][].name] | join(",")')" "default,critical,empty_q"
+expect_eq "rows: the configured and the 100 largest others" "$(j4 '.queue_list | length')" 103
+expect_eq "the largest other queues first" "$(j4 '[.queue_list[3:5][].name] | join(",")')" zz_big,elsewhere
+j4 '(.queue_list | length) + .queues_omitted == 15000 + 1 + 1 + 3' | grep -q true ||
+	fail "rows $(j4 '.queue_list | length') + omitted $(j4 .queues_omitted) (15005 queues, 3 configured)"
+ctl status >"$T/s4.txt"
+grep -Eq "^  \.\.\. [0-9]+ more queues? on the server" "$T/s4.txt" || fail "no 'more queues': $(tail -n 12 "$T/s4.txt")"
