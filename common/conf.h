@@ -142,6 +142,14 @@ void		 conf_dump(const struct fkw_conf *, FILE *);
 const struct conf_handler *conf_handler_find(const struct fkw_conf *, const char *jobtype);
 
 /*
+ * What a reload changes: one line per key whose value differs, in schema
+ * order, "key: old -> new" (a secret, or a URL whose password changed:
+ * "key: changed", no value). Returns a malloc'd string of lines joined by
+ * '\n' ("" when nothing changed), NULL on ENOMEM.
+ */
+char		*conf_changes(const struct fkw_conf *old, const struct fkw_conf *new);
+
+/*
  * Names of keys whose change needs a restart rather than a reload (e.g.
  * control.socket), or NULL when the two configurations can be swapped live.
  */

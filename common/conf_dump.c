@@ -214,6 +214,12 @@ put_env(FILE *fp, const struct fkw_conf *cf, int k)
 			fprintf(fp, "%s%s", n++ ? ", " : "\t# from ", cf->cf_env[i].e_var);
 }
 
+void
+conf_dump_value(const struct fkw_conf *cf, int k, FILE *fp)
+{
+	put_value(fp, cf, k, "");
+}
+
 /* Length of the group part of a path: "faktory.tls" of "faktory.tls.verify". */
 static size_t
 group_len(const char *path)

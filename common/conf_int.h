@@ -125,6 +125,9 @@ int	conf_schema_printable(const char *);
 /* "auto" for worker.cpus: the online cores, within the key's bounds. */
 int	conf_schema_auto_cpus(void);
 
+/* conf_dump.c: key k's value as conf_dump writes it (secrets masked, lists may span lines). */
+void	conf_dump_value(const struct fkw_conf *, int k, FILE *);
+
 /* conf_list.c */
 int	conf_list_queues(struct conf_ctx *, const config_setting_t *);
 int	conf_list_labels(struct conf_ctx *, const config_setting_t *);

@@ -280,6 +280,7 @@ static const char *const cmd_names[] = {
 	[CTL_CMD_RELOAD] = "reload",
 	[CTL_CMD_QUIET] = "quiet",
 	[CTL_CMD_STOP] = "stop",
+	[CTL_CMD_BUSY] = "busy",
 };
 
 const char *
@@ -303,9 +304,9 @@ ctl_request_encode(struct buf *b, const struct ctl_request *rq)
 	struct ctl_mpw w;
 	msgpack_packer pk;
 	size_t start = frame_begin(b, &w, &pk);
-	int status = rq->rq_cmd == CTL_CMD_STATUS;
+	int status = rq->rq_cmd == CTL_CMD_STATUS, busy = rq->rq_cmd == CTL_CMD_BUSY;
 
-	msgpack_pack_map(&pk, status ? 3 : 2);
+	msgpack_pack_map(&pk, status || busy ? 3 : 2);
 	ctl_mp_pack_str(&pk, "v");
 	msgpack_pack_int64(&pk, rq->rq_version);
 	ctl_mp_pack_str(&pk, "cmd");
@@ -317,6 +318,10 @@ ctl_request_encode(struct buf *b, const struct ctl_request *rq)
 			msgpack_pack_true(&pk);
 		else
 			msgpack_pack_false(&pk);
+	}
+	if (busy) {
+		ctl_mp_pack_str(&pk, "limit");
+		msgpack_pack_uint32(&pk, rq->rq_limit);
 	}
 	return frame_end(b, &w, start);
 }
@@ -331,6 +336,7 @@ ctl_request_decode(const void *p, size_t len, struct ctl_request *rq, char *err,
 
 	memset(rq, 0, sizeof(*rq));
 	rq->rq_queues = 1;
+	rq->rq_limit = CTL_BUSY_LIMIT_DEFAULT;
 	if (ctl_mp_unpack(p, len, &u) == -1) {
 		snprintf(err, errlen, "not a msgpack object");
 		return -1;
@@ -355,6 +361,11 @@ ctl_request_decode(const void *p, size_t len, struct ctl_request *rq, char *err,
 			bad = v->type != MSGPACK_OBJECT_BOOLEAN;
 			if (!bad)
 				rq->rq_queues = v->via.boolean;
+		} else if (ctl_mp_key_is(k, "limit")) {
+			uint64_t n;
+			bad = ctl_mp_u64(v, &n) == -1 || n < 1 || n > CTL_BUSY_LIMIT_MAX;
+			if (!bad)
+				rq->rq_limit = (uint32_t)n;
 		}
 	}
 	msgpack_unpacked_destroy(&u);
@@ -418,6 +429,16 @@ const struct ctl_field ctl_status_fields[] = {
 	SF("faktory_error", CTL_F_STR, st_faktory_error),
 	SF("queues_known", CTL_F_BOOL, st_queues_known),
 	SF("queues_age_ms", CTL_F_U64, st_queues_age_ms),
+	SF("cpu_percent", CTL_F_DBL, st_cpu_pct),
+	SF("cpu_seconds", CTL_F_DBL, st_cpu_s),
+	SF("cpu_cores", CTL_F_U32, st_cpu_cores),
+	SF("saturated_percent", CTL_F_DBL, st_sat_pct),
+	SF("saturated_count", CTL_F_U64, st_sat_count),
+	SF("queues_trend_window_ms", CTL_F_U64, st_trend_window_ms),
+	SF("queues_omitted", CTL_F_U32, st_queues_omitted),
+	SF("server_retries", CTL_F_I64, st_server_retries),
+	SF("server_dead", CTL_F_I64, st_server_dead),
+	SF("server_scheduled", CTL_F_I64, st_server_scheduled),
 	{ NULL, CTL_F_I32, 0, 0 },
 };
 
@@ -441,6 +462,23 @@ const struct ctl_field ctl_child_fields[] = {
 	CF("restarts", CTL_F_U32, cc_restarts),
 	CF("uptime_ms", CTL_F_U64, cc_uptime_ms),
 	CF("sampled_ms", CTL_F_U64, cc_sampled_ms),
+	CF("cpu_percent", CTL_F_DBL, cc_cpu_pct),
+	CF("cpu_seconds", CTL_F_DBL, cc_cpu_s),
+	CF("saturated_percent", CTL_F_DBL, cc_sat_pct),
+	CF("saturated_count", CTL_F_U64, cc_sat_count),
+	{ NULL, CTL_F_I32, 0, 0 },
+};
+
+#define QF(name, type, member) \
+	{ name, type, offsetof(struct ctl_queue, member), \
+	  sizeof(((struct ctl_queue *)0)->member) }
+
+const struct ctl_field ctl_queue_fields[] = {
+	QF("name", CTL_F_STR, cq_name),
+	QF("size", CTL_F_I64, cq_size),
+	QF("configured", CTL_F_BOOL, cq_configured),
+	QF("trend_known", CTL_F_BOOL, cq_trend_known),
+	QF("trend_per_sec", CTL_F_DBL, cq_trend),
 	{ NULL, CTL_F_I32, 0, 0 },
 };
 
@@ -520,13 +558,18 @@ pack_fields(msgpack_packer *pk, const struct ctl_field *fields, const void *base
 static void
 pack_status(msgpack_packer *pk, const struct ctl_status *st)
 {
-	pack_fields(pk, ctl_status_fields, st, 2);
+	pack_fields(pk, ctl_status_fields, st, 3);
+	/* The name -> size map an older fkworkerctl reads, then the full rows. */
 	ctl_mp_pack_str(pk, "queues");
 	msgpack_pack_map(pk, st->st_nqueues);
 	for (uint32_t i = 0; i < st->st_nqueues; i++) {
 		ctl_mp_pack_str(pk, st->st_queues[i].cq_name);
 		msgpack_pack_int64(pk, st->st_queues[i].cq_size);
 	}
+	ctl_mp_pack_str(pk, "queue_list");
+	msgpack_pack_array(pk, st->st_nqueues);
+	for (uint32_t i = 0; i < st->st_nqueues; i++)
+		pack_fields(pk, ctl_queue_fields, &st->st_queues[i], 0);
 	ctl_mp_pack_str(pk, "child");
 	msgpack_pack_array(pk, st->st_nchild);
 	for (uint32_t i = 0; i < st->st_nchild; i++)
@@ -544,6 +587,31 @@ unpack_known(const msgpack_object *k, const msgpack_object *v,
 	return 0;
 }
 
+/* An array of maps, each described by a field table, into a calloc'd array. */
+static int
+unpack_rows(const msgpack_object *o, const struct ctl_field *fields, size_t size,
+    void **rows, uint32_t *n)
+{
+	if (o->type != MSGPACK_OBJECT_ARRAY)
+		return -1;
+	if (o->via.array.size == 0)
+		return 0;
+	if ((*rows = calloc(o->via.array.size, size)) == NULL)
+		return -1;
+	for (uint32_t i = 0; i < o->via.array.size; i++) {
+		const msgpack_object *m = &o->via.array.ptr[i];
+		if (m->type != MSGPACK_OBJECT_MAP)
+			return -1;
+		for (uint32_t j = 0; j < m->via.map.size; j++)
+			if (unpack_known(&m->via.map.ptr[j].key, &m->via.map.ptr[j].val,
+			    fields, (char *)*rows + i * size) == -1)
+				return -1;
+		(*n)++;
+	}
+	return 0;
+}
+
+/* An older master's name -> size map. */
 static int
 unpack_queues(const msgpack_object *o, struct ctl_status *st)
 {
@@ -562,6 +630,21 @@ unpack_queues(const msgpack_object *o, struct ctl_status *st)
 		st->st_nqueues++;
 	}
 	return 0;
+}
+
+/* The full rows; they replace the map when both came. */
+static int
+unpack_queue_list(const msgpack_object *o, struct ctl_status *st)
+{
+	void *rows = NULL;
+	int r;
+
+	free(st->st_queues);
+	st->st_queues = NULL;
+	st->st_nqueues = 0;
+	r = unpack_rows(o, ctl_queue_fields, sizeof(*st->st_queues), &rows, &st->st_nqueues);
+	st->st_queues = rows;
+	return r;
 }
 
 static int
@@ -591,16 +674,20 @@ static struct ctl_status *
 unpack_status(const msgpack_object *o)
 {
 	struct ctl_status *st;
-	int r = 0;
+	int r = 0, have_map = 0, have_list = 0;
 
 	if (o->type != MSGPACK_OBJECT_MAP || (st = calloc(1, sizeof(*st))) == NULL)
 		return NULL;
+	/* Unknown unless the master says (an older one does not). */
+	st->st_server_retries = st->st_server_dead = st->st_server_scheduled = -1;
 	for (uint32_t i = 0; i < o->via.map.size && r == 0; i++) {
 		const msgpack_object *k = &o->via.map.ptr[i].key;
 		const msgpack_object *v = &o->via.map.ptr[i].val;
 
 		if (ctl_mp_key_is(k, "queues"))
-			r = st->st_queues == NULL ? unpack_queues(v, st) : -1;
+			r = have_map++ ? -1 : st->st_queues == NULL ? unpack_queues(v, st) : 0;
+		else if (ctl_mp_key_is(k, "queue_list"))
+			r = !have_list++ ? unpack_queue_list(v, st) : -1;
 		else if (ctl_mp_key_is(k, "child"))
 			r = st->st_child == NULL ? unpack_children(v, st) : -1;
 		else
@@ -611,6 +698,28 @@ unpack_status(const msgpack_object *o)
 		return NULL;
 	}
 	return st;
+}
+
+/* The field-table helpers for the other replies (ctl_busy.c). */
+void
+ctl_fields_pack(msgpack_packer *pk, const struct ctl_field *fields, const void *base,
+    size_t extra)
+{
+	pack_fields(pk, fields, base, extra);
+}
+
+int
+ctl_field_unpack(const msgpack_object *k, const msgpack_object *v,
+    const struct ctl_field *fields, void *base)
+{
+	return unpack_known(k, v, fields, base);
+}
+
+int
+ctl_rows_unpack(const msgpack_object *o, const struct ctl_field *fields, size_t size,
+    void **rows, uint32_t *n)
+{
+	return unpack_rows(o, fields, size, rows, n);
 }
 
 void
@@ -633,7 +742,7 @@ ctl_reply_encode(struct buf *b, const struct ctl_reply *rp)
 	size_t start = frame_begin(b, &w, &pk);
 
 	msgpack_pack_map(&pk, 2 + (rp->rp_error != NULL) + (rp->rp_message != NULL) +
-	    (rp->rp_status != NULL));
+	    (rp->rp_status != NULL) + (rp->rp_busy != NULL));
 	ctl_mp_pack_str(&pk, "v");
 	msgpack_pack_int64(&pk, rp->rp_version);
 	ctl_mp_pack_str(&pk, "ok");
@@ -652,6 +761,10 @@ ctl_reply_encode(struct buf *b, const struct ctl_reply *rp)
 	if (rp->rp_status != NULL) {
 		ctl_mp_pack_str(&pk, "status");
 		pack_status(&pk, rp->rp_status);
+	}
+	if (rp->rp_busy != NULL) {
+		ctl_mp_pack_str(&pk, "busy");
+		ctl_busy_pack(&pk, rp->rp_busy);
 	}
 	return frame_end(b, &w, start);
 }
@@ -677,6 +790,8 @@ unpack_reply_key(const msgpack_object *k, const msgpack_object *v,
 		return (rp->rp_message = mp_strdup(v)) == NULL ? -1 : 0;
 	if (ctl_mp_key_is(k, "status") && rp->rp_status == NULL)
 		return (rp->rp_status = unpack_status(v)) == NULL ? -1 : 0;
+	if (ctl_mp_key_is(k, "busy") && rp->rp_busy == NULL)
+		return (rp->rp_busy = ctl_busy_unpack(v)) == NULL ? -1 : 0;
 	return 0;
 }
 
@@ -712,5 +827,6 @@ ctl_reply_free(struct ctl_reply *rp)
 	free(rp->rp_error);
 	free(rp->rp_message);
 	ctl_status_free(rp->rp_status);
+	ctl_busy_free(rp->rp_busy);
 	memset(rp, 0, sizeof(*rp));
 }

@@ -42,13 +42,18 @@ enum ctl_cmd {
 	CTL_CMD_RELOAD,
 	CTL_CMD_QUIET,
 	CTL_CMD_STOP,
+	CTL_CMD_BUSY,
 };
+
+#define CTL_BUSY_LIMIT_DEFAULT	50
+#define CTL_BUSY_LIMIT_MAX	4000	/* rows of at most ~250 bytes fit CTL_FRAME_MAX */
 
 struct ctl_request {
 	int64_t		rq_version;
 	enum ctl_cmd	rq_cmd;
 	char		rq_name[32];	/* the command as sent, for messages */
 	int		rq_queues;	/* status: refresh queue depths first (default 1) */
+	uint32_t	rq_limit;	/* busy: rows at most (default CTL_BUSY_LIMIT_DEFAULT) */
 };
 
 const char	*ctl_cmd_name(enum ctl_cmd);
@@ -92,11 +97,19 @@ struct ctl_child {
 	uint32_t	cc_restarts;		/* of this child index */
 	uint64_t	cc_uptime_ms;
 	uint64_t	cc_sampled_ms;		/* CLOCK_MONOTONIC ms of the counters */
+	double		cc_cpu_pct;		/* of one core, last 10 s (sup_load.c) */
+	double		cc_cpu_s;		/* CPU seconds since it started */
+	double		cc_sat_pct;		/* samples with every slot busy, last 10 s */
+	uint64_t	cc_sat_count;		/* times every slot became busy */
 };
 
+/* A queue: every configured one (size 0 when the server has none), then the server's others. */
 struct ctl_queue {
 	char		cq_name[128];
 	int64_t		cq_size;
+	int32_t		cq_configured;		/* in worker.queues */
+	int32_t		cq_trend_known;		/* two INFO answers to compare */
+	double		cq_trend;		/* jobs/s the size grew (negative: shrank) */
 };
 
 struct ctl_status {
@@ -131,6 +144,16 @@ struct ctl_status {
 	char		st_faktory_error[256];	/* why it is not, if known */
 	int32_t		st_queues_known;	/* INFO answered at least once */
 	uint64_t	st_queues_age_ms;
+	double		st_cpu_pct;		/* master and children, of one core, last 10 s */
+	double		st_cpu_s;		/* CPU seconds since the master started */
+	uint32_t	st_cpu_cores;		/* online cores: 100% each */
+	double		st_sat_pct;		/* mean of the serving children's */
+	uint64_t	st_sat_count;		/* sum of the children's, since start */
+	uint64_t	st_trend_window_ms;	/* the INFO answers the trends compare */
+	uint32_t	st_queues_omitted;	/* the server's other queues beyond those listed */
+	int64_t		st_server_retries;	/* the server's sets, from INFO; -1 unknown */
+	int64_t		st_server_dead;
+	int64_t		st_server_scheduled;
 	struct ctl_queue *st_queues;
 	uint32_t	st_nqueues;
 	struct ctl_child *st_child;
@@ -155,9 +178,36 @@ struct ctl_field {
 	size_t		 f_size;
 };
 
-/* Scalar fields of ctl_status and ctl_child, NULL-name terminated. */
+/* Scalar fields of ctl_status, ctl_child and ctl_queue, NULL-name terminated. */
 extern const struct ctl_field ctl_status_fields[];
 extern const struct ctl_field ctl_child_fields[];
+extern const struct ctl_field ctl_queue_fields[];
+
+/* ---- The busy reply (ctl_busy.c): the jobs running now ---- */
+
+struct ctl_busy_job {
+	char		bj_jid[64];
+	char		bj_jobtype[48];
+	char		bj_queue[48];
+	int32_t		bj_child;		/* child index */
+	int32_t		bj_pid;
+	uint64_t	bj_running_ms;
+};
+
+struct ctl_busy {
+	uint32_t	 bz_total;		/* running now, all of them */
+	uint32_t	 bz_limit;		/* the rows asked for */
+	struct ctl_busy_job *bz_jobs;		/* the longest running first */
+	uint32_t	 bz_njobs;		/* <= bz_limit */
+};
+
+extern const struct ctl_field ctl_busy_fields[];
+extern const struct ctl_field ctl_busy_job_fields[];
+
+void	ctl_busy_pack(msgpack_packer *, const struct ctl_busy *);
+/* NULL when o is not a well-formed busy map (or ENOMEM). */
+struct ctl_busy *ctl_busy_unpack(const msgpack_object *o);
+void	ctl_busy_free(struct ctl_busy *);
 
 /* ---- Replies ---- */
 
@@ -167,6 +217,7 @@ struct ctl_reply {
 	char		*rp_error;	/* may hold several lines */
 	char		*rp_message;	/* a success message, or NULL */
 	struct ctl_status *rp_status;	/* status only */
+	struct ctl_busy	*rp_busy;	/* busy only */
 };
 
 /* Appends one framed reply; 0 or -1 (ENOMEM, or EMSGSIZE past CTL_FRAME_MAX). */
@@ -203,5 +254,14 @@ int	ctl_mp_i64(const msgpack_object *, int64_t *);
 /* A string object copied into a NUL-terminated array (truncated); -1 if not a string. */
 int	ctl_mp_str(const msgpack_object *, char *out, size_t cap);
 void	ctl_mp_pack_str(msgpack_packer *, const char *);
+/* A map of the fields of base (and room for extra keys the caller packs next). */
+void	ctl_fields_pack(msgpack_packer *, const struct ctl_field *, const void *base,
+	    size_t extra);
+/* One key of a map described by fields into base; unknown keys are skipped; 0 or -1. */
+int	ctl_field_unpack(const msgpack_object *k, const msgpack_object *v,
+	    const struct ctl_field *fields, void *base);
+/* An array of such maps into a calloc'd array of size-byte rows (*n of them); 0 or -1. */
+int	ctl_rows_unpack(const msgpack_object *o, const struct ctl_field *fields,
+	    size_t size, void **rows, uint32_t *n);
 
 #endif

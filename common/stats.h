@@ -32,8 +32,12 @@ enum stats_state {
 	STATS_ST_EXITED,
 };
 
+#define STATS_NAME_MAX		48		/* jobtype and queue in the in-flight table, truncated */
+
 /*
- * One running job; if_jid[0] == 0 means the entry is free. if_pgid is apart:
+ * One running job; if_jid[0] == 0 means the entry is free. The child
+ * writes the other fields before the jid, and readers bound every string
+ * themselves (the writer may die mid-copy). if_pgid is apart:
  * the process group of one of the child's exec commands, or 0, handed out by
  * worker/wrk_exec_pgid.c independently of the jobs (a command can outlive its
  * job), and killed by the master when the child dies.
@@ -42,6 +46,8 @@ struct stats_inflight {
 	char		if_jid[STATS_JID_MAX];
 	uint64_t	if_start_ms;	/* monotonic ms */
 	int32_t		if_pgid;
+	char		if_jobtype[STATS_NAME_MAX];	/* for fkworkerctl busy */
+	char		if_queue[STATS_NAME_MAX];
 };
 
 /* The scoreboard entry. Scalars are published under a seqlock (sl_seq odd = writing). */

@@ -53,29 +53,97 @@ fmt_us(uint64_t us, char *buf, size_t len)
 	return buf;
 }
 
+/* A set size, or "?" when the server's INFO did not give it. */
+static const char *
+fmt_size(int64_t n, char *buf, size_t len)
+{
+	if (n < 0)
+		snprintf(buf, len, "?");
+	else
+		snprintf(buf, len, "%" PRId64, n);
+	return buf;
+}
+
+static void
+text_server(FILE *f, const struct ctl_status *st)
+{
+	char age[32], r[24], d[24], sc[24];
+
+	fprintf(f, "server     ");
+	if (!st->st_queues_known) {
+		fprintf(f, "unknown (the server has not answered INFO)\n");
+		return;
+	}
+	ctl_render_duration(st->st_queues_age_ms, age, sizeof(age));
+	fprintf(f, "retries %s  dead %s  scheduled %s   (INFO as of %s ago)\n",
+	    fmt_size(st->st_server_retries, r, sizeof(r)),
+	    fmt_size(st->st_server_dead, d, sizeof(d)),
+	    fmt_size(st->st_server_scheduled, sc, sizeof(sc)), age);
+}
+
+/* One line per queue: "  name size  +trend/s", the configured ones first. */
 static void
 text_queues(FILE *f, const struct ctl_status *st)
 {
-	char age[32];
+	char age[32], win[32];
 
 	fprintf(f, "queues     ");
 	if (!st->st_queues_known) {
 		fprintf(f, "unknown (the server has not answered INFO)\n");
 		return;
 	}
-	if (st->st_nqueues == 0)
-		fprintf(f, "none");
-	for (uint32_t i = 0; i < st->st_nqueues; i++)
-		fprintf(f, "%s%s %" PRId64, i ? "  " : "", st->st_queues[i].cq_name,
-		    st->st_queues[i].cq_size);
 	ctl_render_duration(st->st_queues_age_ms, age, sizeof(age));
-	fprintf(f, "   (as of %s ago)\n", age);
+	ctl_render_duration(st->st_trend_window_ms, win, sizeof(win));
+	fprintf(f, "size and trend (as of %s ago", age);
+	if (st->st_trend_window_ms > 0)
+		fprintf(f, "; trend over %s", win);
+	fprintf(f, ")\n");
+	for (uint32_t i = 0; i < st->st_nqueues; i++) {
+		const struct ctl_queue *q = &st->st_queues[i];
+
+		fprintf(f, "  %s %" PRId64, q->cq_name, q->cq_size);
+		if (q->cq_trend_known)
+			fprintf(f, "  %+.1f/s", q->cq_trend);
+		else
+			fprintf(f, "  trend n/a");
+		fprintf(f, "%s\n", q->cq_configured ? "" : "  (not in worker.queues)");
+	}
+	if (st->st_queues_omitted > 0)
+		fprintf(f, "  ... %u more queue%s on the server (the largest are shown)\n",
+		    st->st_queues_omitted, st->st_queues_omitted == 1 ? "" : "s");
+}
+
+/* CPU of the host's fkworker processes and how often every slot was busy. */
+static void
+text_load(FILE *f, const struct ctl_status *st)
+{
+	fprintf(f, "cpu        %.1f%% of a core (last 10 s; %u cores = %u%%), %.1f CPU s "
+	    "since start (master and children)\n", st->st_cpu_pct, st->st_cpu_cores,
+	    st->st_cpu_cores * 100, st->st_cpu_s);
+	fprintf(f, "saturation %u/%u slots busy now; every slot busy %.0f%% of the last 10 s; "
+	    "all slots became busy %" PRIu64 " time%s\n", st->st_busy, st->st_slots,
+	    st->st_sat_pct, st->st_sat_count, st->st_sat_count == 1 ? "" : "s");
+}
+
+/* Latency quantiles, or n/a while no job has finished. */
+static void
+text_latency(FILE *f, const struct ctl_status *st)
+{
+	char p50[32], p99[32];
+
+	if (st->st_processed + st->st_failed == 0) {
+		fprintf(f, "latency    n/a (no job has run)\n");
+		return;
+	}
+	fprintf(f, "latency    p50 %s  p99 %s (%s)\n", fmt_us(st->st_p50_us, p50, sizeof(p50)),
+	    fmt_us(st->st_p99_us, p99, sizeof(p99)),
+	    strcmp(st->st_lat_window, "10s") == 0 ? "last 10 s" : "since start");
 }
 
 static void
 text_host(FILE *f, const struct ctl_status *st)
 {
-	char up[32], rss[32], p50[32], p99[32];
+	char up[32], rss[32];
 	uint32_t serving = 0;
 
 	for (uint32_t i = 0; i < st->st_nchild; i++)
@@ -96,14 +164,14 @@ text_host(FILE *f, const struct ctl_status *st)
 	    "empty\n", st->st_fetching, st->st_fetches, st->st_fetch_empty);
 	fprintf(f, "jobs       %" PRIu64 " processed, %" PRIu64 " failed   %.0f jobs/s "
 	    "(last 10 s)\n", st->st_processed, st->st_failed, st->st_jobs_per_sec);
-	fprintf(f, "latency    p50 %s  p99 %s (%s)\n", fmt_us(st->st_p50_us, p50, sizeof(p50)),
-	    fmt_us(st->st_p99_us, p99, sizeof(p99)),
-	    strcmp(st->st_lat_window, "10s") == 0 ? "last 10 s" : "since start");
+	text_latency(f, st);
+	text_load(f, st);
 	fprintf(f, "memory     RSS %s (children and master)   restarts %" PRIu64 "\n",
 	    fmt_kb(st->st_rss_kb, rss, sizeof(rss)), st->st_restarts);
 	if (st->st_dropped > 0)
 		fprintf(f, "warning    %" PRIu64 " stats records dropped (full rings)\n",
 		    st->st_dropped);
+	text_server(f, st);
 	text_queues(f, st);
 }
 
@@ -113,9 +181,9 @@ ctl_render_text(FILE *f, const struct ctl_status *st)
 	char cpu[16], conns[32], fetch[32], rtt[32], rss[32], up[32];
 
 	text_host(f, st);
-	fprintf(f, "\n%-5s %-4s %-8s %-9s %6s %5s %-9s %-9s %8s %12s %8s %9s %10s %8s %8s\n",
-	    "CHILD", "CPU", "PID", "STATE", "SLOTS", "BUSY", "CONNS", "FETCH", "RTT",
-	    "PROCESSED", "FAILED", "JOBS/S", "RSS", "RESTARTS", "UPTIME");
+	fprintf(f, "\n%-5s %-4s %-8s %-9s %6s %5s %-9s %-9s %8s %12s %8s %9s %6s %5s %10s %8s "
+	    "%8s\n", "CHILD", "CPU", "PID", "STATE", "SLOTS", "BUSY", "CONNS", "FETCH", "RTT",
+	    "PROCESSED", "FAILED", "JOBS/S", "CPU%", "SAT%", "RSS", "RESTARTS", "UPTIME");
 	for (uint32_t i = 0; i < st->st_nchild; i++) {
 		const struct ctl_child *c = &st->st_child[i];
 
@@ -132,10 +200,10 @@ ctl_render_text(FILE *f, const struct ctl_status *st)
 			snprintf(rtt, sizeof(rtt), "-");
 		ctl_render_duration(c->cc_uptime_ms, up, sizeof(up));
 		fprintf(f, "%-5d %-4s %-8d %-9s %6u %5u %-9s %-9s %8s %12" PRIu64 " %8" PRIu64
-		    " %9.0f %10s %8u %8s\n", c->cc_index, cpu, c->cc_pid, c->cc_state,
-		    c->cc_slots, c->cc_busy, conns, fetch, rtt, c->cc_processed, c->cc_failed,
-		    c->cc_jobs_per_sec, fmt_kb(c->cc_rss_kb, rss, sizeof(rss)), c->cc_restarts,
-		    c->cc_pid ? up : "-");
+		    " %9.0f %6.1f %5.0f %10s %8u %8s\n", c->cc_index, cpu, c->cc_pid,
+		    c->cc_state, c->cc_slots, c->cc_busy, conns, fetch, rtt, c->cc_processed,
+		    c->cc_failed, c->cc_jobs_per_sec, c->cc_cpu_pct, c->cc_sat_pct,
+		    fmt_kb(c->cc_rss_kb, rss, sizeof(rss)), c->cc_restarts, c->cc_pid ? up : "-");
 	}
 }
 
@@ -165,6 +233,45 @@ json_fields(const struct ctl_field *fields, const void *base)
 	return o;
 }
 
+json_t *
+ctl_render_fields(const struct ctl_field *fields, const void *base)
+{
+	return json_fields(fields, base);
+}
+
+/* Values that are not numbers yet: null rather than a misleading 0 or -1. */
+static void
+json_unknowns(json_t *root, const struct ctl_status *st)
+{
+	static const char *const lat[] = { "latency_p50_us", "latency_p99_us" };
+	static const char *const sets[] = { "server_retries", "server_dead", "server_scheduled" };
+	const int64_t size[] = { st->st_server_retries, st->st_server_dead,
+	    st->st_server_scheduled };
+
+	if (st->st_processed + st->st_failed == 0)
+		for (size_t i = 0; i < FKW_NELEM(lat); i++)
+			json_object_set_new(root, lat[i], json_null());
+	for (size_t i = 0; i < FKW_NELEM(sets); i++)
+		if (!st->st_queues_known || size[i] < 0)
+			json_object_set_new(root, sets[i], json_null());
+}
+
+static json_t *
+json_queue_list(const struct ctl_status *st)
+{
+	json_t *a = json_array();
+
+	for (uint32_t i = 0; i < st->st_nqueues; i++) {
+		json_t *o = json_fields(ctl_queue_fields, &st->st_queues[i]);
+
+		if (!st->st_queues[i].cq_trend_known)
+			json_object_set_new(o, "trend_per_sec", json_null());
+		json_object_del(o, "trend_known");
+		json_array_append_new(a, o);
+	}
+	return a;
+}
+
 int
 ctl_render_json(FILE *f, const struct ctl_status *st)
 {
@@ -172,12 +279,14 @@ ctl_render_json(FILE *f, const struct ctl_status *st)
 	json_t *q = json_object(), *ch = json_array();
 	int rc;
 
+	json_unknowns(root, st);
 	for (uint32_t i = 0; i < st->st_nqueues; i++)
 		json_object_set_new(q, st->st_queues[i].cq_name,
 		    json_integer(st->st_queues[i].cq_size));
 	for (uint32_t i = 0; i < st->st_nchild; i++)
 		json_array_append_new(ch, json_fields(ctl_child_fields, &st->st_child[i]));
 	json_object_set_new(root, "queues", q);
+	json_object_set_new(root, "queue_list", json_queue_list(st));
 	json_object_set_new(root, "children", ch);
 	rc = json_dumpf(root, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	fputc('\n', f);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * fkworkerctl: the operator's tool. Talks to the master over its control
- * socket: status [--json], check, reload, quiet, stop, perf-test N.
+ * socket: status [--json], busy [--json] [--limit N], check, reload, quiet,
+ * stop, diagnose, top, perf-test N.
  * Exit status: 0 done, 1 the command failed, 64 usage, 69 fkworker is not
  * reachable, 77 the socket refuses this user. check exits with its
  * monitoring-plugin codes instead (ctl_check.c).
@@ -40,9 +41,12 @@ usage(FILE *f)
 	fprintf(f,
 	    "usage: fkworkerctl [-s SOCKET | -c CONF] COMMAND\n"
 	    "  status [--json]      the host's totals and one row per child\n"
+	    "  busy [--json] [--limit 50]\n"
+	    "                       the jobs running now, longest first\n"
 	    "  check [--timeout 10] one line and exit code for monitoring (0 OK, 1 WARNING,\n"
 	    "                       2 CRITICAL, 3 UNKNOWN)\n"
-	    "  reload               load the configuration again (prints its errors)\n"
+	    "  reload               load the configuration again (prints what changed\n"
+	    "                       or its errors)\n"
 	    "  quiet                stop fetching; running jobs finish\n"
 	    "  stop                 graceful stop (up to worker.shutdown_timeout)\n"
 	    "  diagnose [--seconds 10] [--json]\n"
@@ -159,6 +163,47 @@ run_check(const struct ctx *x, int argc, char **argv)
 	ctl_check_print(stdout, c, why, rp.rp_status);
 	ctl_reply_free(&rp);
 	return c;
+}
+
+static int
+run_busy(const struct ctx *x, int argc, char **argv)
+{
+	struct ctl_request rq = { .rq_version = CTL_VERSION, .rq_cmd = CTL_CMD_BUSY,
+	    .rq_limit = CTL_BUSY_LIMIT_DEFAULT };
+	struct ctl_reply rp;
+	char err[256];
+	long long v;
+	const char *e;
+	int json = 0, rc = 0;
+
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0 || strcmp(argv[i], "-j") == 0) {
+			json = 1;
+		} else if (strcmp(argv[i], "--limit") == 0 && i + 1 < argc) {
+			if (parse_ll(argv[++i], 1, CTL_BUSY_LIMIT_MAX, &v, &e) == -1) {
+				fprintf(stderr, "fkworkerctl: busy: --limit: %s\n", e);
+				return EX_USAGE_;
+			}
+			rq.rq_limit = (uint32_t)v;
+		} else {
+			return EX_USAGE_;
+		}
+	}
+	if (ctl_client_call(x->x_fd, &rq, &rp, CALL_MS, err, sizeof(err)) == -1) {
+		fprintf(stderr, "fkworkerctl: busy: %s\n", err);
+		return CTL_EX_ERROR;
+	}
+	if (!rp.rp_ok || rp.rp_busy == NULL) {
+		fprintf(stderr, "fkworkerctl: busy: %s\n", rp.rp_error ? rp.rp_error :
+		    "the reply has no job list (an older fkworker?)");
+		rc = CTL_EX_ERROR;
+	} else if (json) {
+		rc = ctl_render_busy_json(stdout, rp.rp_busy) == 0 ? 0 : CTL_EX_ERROR;
+	} else {
+		ctl_render_busy_text(stdout, rp.rp_busy);
+	}
+	ctl_reply_free(&rp);
+	return rc;
 }
 
 static int
@@ -297,6 +342,7 @@ run_top(const struct ctx *x, int argc, char **argv)
 
 static const struct cmd cmds[] = {
 	{ "status", run_status, "status [--json]", 0 },
+	{ "busy", run_busy, "busy [--json] [--limit N] (N 1..4000, default 50)", 0 },
 	{ "check", run_check, "check [--timeout SECONDS]", 1 },
 	{ "reload", run_reload, "reload", 0 },
 	{ "quiet", run_quiet, "quiet", 0 },

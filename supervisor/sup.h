@@ -175,6 +175,8 @@ void	sup_child_free_all(void);
  * line) when it cannot: the old configuration keeps running.
  */
 int	sup_reload_start(char *err, size_t errlen);
+/* The reply of the last roll that ended well: what it did and what changed. */
+const char *sup_reload_result(void);
 /* Advances the roll; called when a child becomes READY or exits. */
 void	sup_reload_step(void);
 /* A child spawned by the roll died before it was READY. */
@@ -203,8 +205,13 @@ int	sup_beat_idle(void);
 void	sup_beat_close(void);
 int	sup_beat_is_up(void);
 const char *sup_beat_error(void);
-/* Cached queue depths; -1 when INFO never answered. */
-int	sup_beat_queues(const struct ctl_queue **q, uint32_t *n, uint64_t *age_ms);
+/* sup_queues.c */
+struct json_t;
+/* An INFO answer (parsed) taken at now: queue sizes and set sizes; -1 if it has no queues. */
+int	sup_queues_update(struct json_t *info, uint64_t now);
+/* Every configured queue, then the server's others, with trends; the sets. */
+void	sup_queues_fill(struct ctl_status *st, uint64_t now);
+void	sup_queues_free(void);
 
 /* sup_ctl.c */
 int	sup_ctl_open(char *err, size_t errlen);
@@ -225,6 +232,16 @@ void	sup_stats_reset(struct sup_child *);
 /* Host totals and rates into st (status reply, sd_notify STATUS). */
 void	sup_stats_host(struct ctl_status *st);
 void	sup_stats_child(const struct sup_child *, struct ctl_child *);
+
+/* sup_load.c: CPU (from /proc) and saturation, sampled by the master. */
+void	sup_load_init(void);
+void	sup_load_close(void);
+void	sup_load_host(struct ctl_status *);
+void	sup_load_child(const struct sup_child *, struct ctl_child *);
+
+/* sup_busy.c */
+/* The jobs running now, longest first, at most limit rows; NULL on ENOMEM. */
+struct ctl_busy *sup_busy_build(uint32_t limit);
 
 /* sup_status.c */
 /* Builds the status reply; free with ctl_status_free. NULL on ENOMEM. */
@@ -252,6 +269,11 @@ int	ctl_client_call(int fd, const struct ctl_request *, struct ctl_reply *rp,
 /* The status reply as a human table, or as JSON (jansson) from the same struct. */
 void	ctl_render_text(FILE *, const struct ctl_status *);
 int	ctl_render_json(FILE *, const struct ctl_status *);
+/* A JSON object of the fields of base (strings that are not UTF-8 become null). */
+struct json_t *ctl_render_fields(const struct ctl_field *, const void *base);
+/* The busy reply as a table or JSON (ctl_render_busy.c). */
+void	ctl_render_busy_text(FILE *, const struct ctl_busy *);
+int	ctl_render_busy_json(FILE *, const struct ctl_busy *);
 /* 1.5 s, 3m07s, 2h05m, 3d04h */
 void	ctl_render_duration(uint64_t ms, char *buf, size_t len);
 

@@ -40,8 +40,6 @@ static int attempts;
 static char lasterr[256];
 static int info_pending;
 static uint64_t info_ms;
-static struct ctl_queue *queues;
-static uint32_t nqueues;
 static int info_known;
 
 static void on_ready(struct fkc *);
@@ -279,31 +277,18 @@ on_beat(const struct fkp_reply *r)
 static void
 on_info(const struct fkp_reply *r)
 {
-	json_t *root, *q;
+	json_t *root = NULL;
 	json_error_t jerr;
-	const char *name;
-	json_t *v;
-	uint32_t n = 0;
 
 	info_pending = 0;
 	if (r->r_type != FKP_R_BULK ||
-	    (root = json_loadb(r->r_data, r->r_len, 0, &jerr)) == NULL) {
+	    (root = json_loadb(r->r_data, r->r_len, 0, &jerr)) == NULL ||
+	    sup_queues_update(root, now_ms()) == -1) {
 		log_warnx("faktory: INFO: unexpected reply");
-		sup_ctl_info_done();
-		return;
+	} else {
+		info_known = 1;
+		info_ms = now_ms();
 	}
-	q = json_object_get(json_object_get(root, "faktory"), "queues");
-	free(queues);
-	queues = calloc(json_object_size(q) + 1, sizeof(*queues));
-	json_object_foreach(q, name, v) {
-		if (queues == NULL)
-			break;
-		snprintf(queues[n].cq_name, sizeof(queues[n].cq_name), "%s", name);
-		queues[n++].cq_size = json_integer_value(v);
-	}
-	nqueues = n;
-	info_known = 1;
-	info_ms = now_ms();
 	json_decref(root);
 	sup_ctl_info_done();
 }
@@ -395,17 +380,6 @@ sup_beat_refresh_info(void)
 }
 
 int
-sup_beat_queues(const struct ctl_queue **q, uint32_t *n, uint64_t *age_ms)
-{
-	if (!info_known)
-		return -1;
-	*q = queues;
-	*n = nqueues;
-	*age_ms = now_ms() - info_ms;
-	return 0;
-}
-
-int
 sup_beat_idle(void)
 {
 	return buf_rlen(&fails) == 0 || !fkc_is_ready(&conn);
@@ -469,8 +443,7 @@ sup_beat_close(void)
 	fkc_free(&conn);
 	buf_free(&expect);
 	buf_free(&fails);
-	free(queues);
-	queues = NULL;
+	sup_queues_free();
 	if (tls != NULL)
 		SSL_CTX_free(tls);
 	tls = NULL;

@@ -142,6 +142,21 @@ reply_status(struct ctl_client *cl)
 }
 
 static void
+reply_busy(struct ctl_client *cl, uint32_t limit)
+{
+	struct ctl_reply rp = { .rp_version = CTL_VERSION, .rp_ok = 1 };
+
+	if ((rp.rp_busy = sup_busy_build(limit)) == NULL) {
+		reply(cl, 0, "out of memory", NULL, NULL);
+	} else if (ctl_reply_encode(&cl->cl_wbuf, &rp) == -1) {
+		log_warn("control: cannot encode a reply");
+		cl->cl_state = CL_CLOSING;
+	}
+	ctl_busy_free(rp.rp_busy);
+	reply_done(cl);
+}
+
+static void
 do_quiet(struct ctl_client *cl)
 {
 	char msg[128];
@@ -197,7 +212,7 @@ dispatch(struct ctl_client *cl, const struct ctl_request *rq)
 			cl->cl_state = CL_WAIT_RELOAD;
 			ev_timer_stop(sup_env->se_loop, &cl->cl_timer);
 		} else {
-			reply(cl, 1, NULL, "reloaded", NULL);
+			reply(cl, 1, NULL, sup_reload_result(), NULL);
 			reply_done(cl);
 		}
 		return;
@@ -206,6 +221,9 @@ dispatch(struct ctl_client *cl, const struct ctl_request *rq)
 		return;
 	case CTL_CMD_STOP:
 		do_stop(cl);
+		return;
+	case CTL_CMD_BUSY:
+		reply_busy(cl, rq->rq_limit);
 		return;
 	case CTL_CMD_UNKNOWN:
 		break;

@@ -259,6 +259,7 @@ setup(void)
 	if (sup_child_init() == -1)
 		fatal(SUP_EX_OSERR, "shared memory for %d children", env.se_conf->cf_cpus);
 	sup_stats_init();
+	sup_load_init();
 	if (sup_ctl_open(err, sizeof(err)) == -1)
 		fatalx(SUP_EX_OSERR, "control socket: %s", err);
 	if (sup_beat_init(err, sizeof(err)) == -1) {
@@ -282,6 +283,7 @@ teardown(void)
 {
 	sup_ctl_close();
 	sup_beat_close();
+	sup_load_close();
 	sup_child_free_all();
 	close(sig_io.io_fd);
 	ev_loop_free(env.se_loop);

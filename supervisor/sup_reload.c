@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 
@@ -22,6 +23,8 @@ static struct fkw_conf *prev;		/* the configuration before the roll */
 static uint32_t roll_gen;		/* children above this generation run the new one */
 static int roll_next, roll_end;
 static uint64_t roll_started_ms;
+static char *changes;			/* conf_changes of the roll, for its reply */
+static char *result;			/* the last roll's reply */
 
 static int
 slots_per_child(const struct fkw_conf *cf)
@@ -94,6 +97,49 @@ errors_join(const struct conf_errors *errs, char *err, size_t errlen)
 	}
 }
 
+/* Logs what the new configuration changes, one line per key, and keeps it for the reply. */
+static void
+log_changes(const struct fkw_conf *old, const struct fkw_conf *cf)
+{
+	char *line, *save = NULL, *copy;
+
+	free(changes);
+	if ((changes = conf_changes(old, cf)) == NULL || changes[0] == '\0') {
+		log_notice("reload: no setting changed");
+		return;
+	}
+	if ((copy = strdup(changes)) == NULL)
+		return;
+	for (line = strtok_r(copy, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save))
+		log_notice("reload: %s", line);
+	free(copy);
+}
+
+/* "changed:\n  key: a -> b\n  ..." or "no setting changed", for fkworkerctl reload. */
+static char *
+changes_text(void)
+{
+	char *s = NULL, *p;
+	size_t n = 0;
+	FILE *fp;
+
+	if (changes == NULL || changes[0] == '\0')
+		return strdup("no setting changed");
+	if ((fp = open_memstream(&s, &n)) == NULL)
+		return NULL;
+	fputs("changed:\n  ", fp);
+	for (p = changes; *p != '\0'; p++) {
+		fputc(*p, fp);
+		if (*p == '\n')
+			fputs("  ", fp);
+	}
+	if (fclose(fp) != 0) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
 static void
 apply_log_level(void)
 {
@@ -152,6 +198,7 @@ sup_reload_start(char *err, size_t errlen)
 	log_notice("reload: %s is valid; rolling the children onto it (cpus %d -> %d, "
 	    "concurrency %d -> %d)", path, sup_env->se_conf->cf_cpus, cf->cf_cpus,
 	    sup_env->se_conf->cf_concurrency, cf->cf_concurrency);
+	log_changes(sup_env->se_conf, cf);
 	prev = sup_env->se_conf;
 	sup_env->se_conf = cf;
 	roll_gen = sup_env->se_generation;
@@ -218,7 +265,7 @@ roll_index(int i)
 static void
 roll_done(void)
 {
-	char msg[256];
+	char msg[256], *what = changes_text(), *full = NULL;
 	struct fkw_conf *cf = sup_env->se_conf;
 
 	snprintf(msg, sizeof(msg), "reloaded %s: %d children on the new configuration "
@@ -227,8 +274,21 @@ roll_done(void)
 	log_notice("%s", msg);
 	conf_free(prev);
 	prev = NULL;
+	free(changes);
+	changes = NULL;
 	sup_loop_set_state(SUP_ST_RUNNING);
-	sup_ctl_reload_done(1, msg);
+	if (what == NULL || asprintf(&full, "%s\n%s", msg, what) == -1)
+		full = NULL;
+	free(result);
+	result = full;
+	sup_ctl_reload_done(1, full != NULL ? full : msg);
+	free(what);
+}
+
+const char *
+sup_reload_result(void)
+{
+	return result != NULL ? result : "reloaded";
 }
 
 void
@@ -265,6 +325,8 @@ sup_reload_abort(const char *why)
 	}
 	sup_env->se_conf = prev;
 	prev = NULL;
+	free(changes);
+	changes = NULL;
 	apply_log_level();
 	sup_beat_reconfigure();
 	conf_free(cf);

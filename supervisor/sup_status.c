@@ -28,21 +28,6 @@ url_public(const struct fkp_url *u, char *buf, size_t len)
 	    u->u_port);
 }
 
-static void
-add_queues(struct ctl_status *st)
-{
-	const struct ctl_queue *q;
-	uint32_t n;
-
-	if (sup_beat_queues(&q, &n, &st->st_queues_age_ms) == -1)
-		return;
-	st->st_queues_known = 1;
-	if (n == 0 || (st->st_queues = calloc(n, sizeof(*q))) == NULL)
-		return;
-	memcpy(st->st_queues, q, n * sizeof(*q));
-	st->st_nqueues = n;
-}
-
 static int
 add_children(struct ctl_status *st)
 {
@@ -55,7 +40,8 @@ add_children(struct ctl_status *st)
 		const struct sup_child *c = &sup_env->se_child[p];
 		if (c->ch_state == SUP_CH_FREE)
 			continue;
-		sup_stats_child(c, &st->st_child[n++]);
+		sup_stats_child(c, &st->st_child[n]);
+		sup_load_child(c, &st->st_child[n++]);
 	}
 	st->st_nchild = (uint32_t)n;
 	return 0;
@@ -87,7 +73,8 @@ sup_status_build(void)
 		snprintf(st->st_faktory_error, sizeof(st->st_faktory_error), "%s",
 		    sup_beat_error());
 	sup_stats_host(st);
-	add_queues(st);
+	sup_load_host(st);
+	sup_queues_fill(st, now_ms());
 	if (add_children(st) == -1) {
 		ctl_status_free(st);
 		return NULL;

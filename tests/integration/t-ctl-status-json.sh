@@ -16,11 +16,14 @@ sleep 2.1
 status_json >"$T/s.json"
 for f in version pid hostname wid url state uptime_ms cpus concurrency slots connections connected \
     busy processed failed jobs_per_sec latency_p50_us latency_p99_us rss_kb restarts \
-    fetching fetches fetch_empty faktory_connected queues children; do
+    fetching fetches fetch_empty faktory_connected queues children \
+    cpu_percent cpu_seconds cpu_cores saturated_percent saturated_count \
+    server_retries server_dead server_scheduled queues_trend_window_ms queues_omitted queue_list; do
 	jq -e "has(\"$f\")" "$T/s.json" >/dev/null || fail "status has no $f"
 done
 for f in index cpu pid state slots connections connected busy fetch_window fetching \
-    fetch_rtt_us processed failed jobs_per_sec rss_kb restarts uptime_ms; do
+    fetch_rtt_us processed failed jobs_per_sec rss_kb restarts uptime_ms \
+    cpu_percent cpu_seconds saturated_percent saturated_count; do
 	jq -e ".children | all(has(\"$f\"))" "$T/s.json" >/dev/null || fail "child row has no $f"
 done
 j() { jq -r "$1" "$T/s.json"; }
