@@ -59,7 +59,10 @@ BINS := $(B)/fkworker $(B)/fkworkerctl $(B)/fkbroker $(B)/fkcli
 	demo install clean distclean deb mutants
 .DEFAULT_GOAL := all
 
-all: $(BINS) $(PLUGINS)
+# The tests' stand-in for DNS (LD_PRELOAD), see tests/tools/fakedns.c.
+FAKEDNS := $(B)/fakedns.so
+
+all: $(BINS) $(PLUGINS) $(FAKEDNS)
 
 setup:
 	@sh scripts/setup.sh
@@ -94,6 +97,9 @@ $(B)/fkbroker: $(call obj,tests/broker/main.c) $(LIBBROKER) $(LIBCOMMON)
 
 $(B)/fkcli: $(call obj,tests/tools/fkcli.c) $(LIBCOMMON)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+$(FAKEDNS): tests/tools/fakedns.c
+	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) $(WERROR) $(CFLAGS) $(OPT) -fPIC -shared -o $@ $< -ldl
 
 $(B)/rtt_floor: tests/bench/rtt_floor.c
 	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) $(WERROR) -O2 -o $@ $<

@@ -7,10 +7,13 @@
  * that the work spreads over every connection instead of piling onto the
  * first (the server serves each connection one command at a time).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "wrk_int.h"
+
+#define RESOLVE_EVERY_MS	1000
 
 int
 wrk_pool_init(struct wrk_pool *po, int n)
@@ -99,6 +102,28 @@ wrk_pool_check_overdue(struct wrk_pool *po, uint64_t now, uint64_t limit_ms)
 {
 	for (int i = 0; i < po->po_nopened; i++)
 		wrk_conn_check_overdue(&po->po_conns[i], now, limit_ms);
+}
+
+int
+wrk_pool_resolve(struct wrk_pool *po, uint64_t now, char *err, size_t errlen)
+{
+	const struct fkw_conf *cf = wrk_env->we_conf;
+
+	/*
+	 * getaddrinfo blocks the loop: once a second is enough to follow a
+	 * failover, and hundreds of connections reopening together after an
+	 * outage cost one lookup, not hundreds.
+	 */
+	if (po->po_resolved_ms == 0 || now - po->po_resolved_ms >= RESOLVE_EVERY_MS) {
+		po->po_resolved_ms = now == 0 ? 1 : now;
+		po->po_resolve_ok = net_resolve(cf->cf_purl.u_host, cf->cf_purl.u_port,
+		    &wrk_env->we_params.fp_addr, po->po_resolve_err,
+		    sizeof(po->po_resolve_err)) == 0;
+	}
+	if (po->po_resolve_ok)
+		return 0;
+	snprintf(err, errlen, "%s", po->po_resolve_err);
+	return -1;
 }
 
 void
