@@ -230,6 +230,11 @@ void	wrk_slot_free(struct wrk_slot *);
 /* wrk_job.c */
 /* Takes a FETCHed job's JSON; starts it, or FAILs it at once (bad job, no handler, draining). */
 void	wrk_job_start(struct wrk_slot *, const char *json, size_t len);
+/*
+ * A FETCHed job above the reply limit, of which only its first bytes were
+ * read: FAILed JobTooLarge by the jid they hold (else left to its reservation).
+ */
+void	wrk_job_too_large(struct wrk_slot *, const char *head, size_t len, size_t total);
 /* Ends a running job now (timeout, shutdown): cancel the handler, FAIL with errtype. */
 void	wrk_job_abort(struct wrk_job *, const char *errtype, const char *message);
 /* Releases what a finished job holds (after its report is encoded). */

@@ -22,6 +22,7 @@ conn=$(echo "$st" | jq .connected) want=$(echo "$st" | jq .connections)
 expect_eq "connections wanted" "$want" 8
 [ "$conn" -lt "$want" ] || fail "status shows $conn of $want connected past a cap of $CAP"
 expect_eq "state" "$(echo "$st" | jq -r .state)" starting
+expect_eq "restarts" "$(echo "$st" | jq .restarts)" 0
 grep -q "children ready" "$T/fkworker.log" && fail "the master says all children are ready"
 grep -Eq "^<4>fkworker\[[0-9]+\]: worker [01]: .*too many connections: $CAP.*this host wants 9" "$T/fkworker.log" ||
 	fail "no warning naming the cap and the 9 connections this host wants"

@@ -36,6 +36,7 @@ up() { [ "$(sfield .faktory_connected)" = true ] && [ "$(sfield .connected)" = "
 within 60 up || fail "not back after SIGCONT: $(status_json | jq -c '{faktory_connected, connected}')"
 sleep 1
 log="$T/fkworker.log"
+expect_eq "restarts" "$(sfield .restarts)" 0
 grep -Eq '^<4>fkworker\[[0-9]+\]: master: .*no reply' "$log" || fail "the master did not warn about the hung server"
 grep -Eq '^<4>fkworker\[[0-9]+\]: worker [01]: .*connection\(s\) lost' "$log" || fail "no child warned of lost connections"
 # N counts connections: a child has CONNS/2 of them, however often they retried.
