@@ -316,7 +316,8 @@ conn_reply(struct fkc *c, const struct fkp_reply *r)
 		wrk_fetch_report_rtt(&wrk_env->we_win, rtt);
 		wrk_slot_on_report(pd.pd_slot, r);
 	} else {
-		wrk_fetch_answered(&wrk_env->we_win, r->r_type == FKP_R_BULK, rtt);
+		wrk_fetch_answered(&wrk_env->we_win,
+		    r->r_type == FKP_R_BULK || r->r_type == FKP_R_TOO_LARGE, rtt);
 		wrk_slot_on_fetch(pd.pd_slot, r);
 	}
 	wrk_main_slot_changed();
