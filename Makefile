@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: MIT
 # fkworker: one non-recursive Makefile.
-#   make            build fkworker, fkworkerctl, fkbroker and the example plugin
+#   make            build fkworker, fkworkerctl, fkbroker, the example plugin and the tests' DNS stand-in
 #   make check      install missing packages, build, run unit and integration tests
 #   make demo       run the end-to-end demo against fkbroker
 #   make SANITIZE=address,undefined check    the same under sanitizers (build-san/)
