@@ -116,8 +116,9 @@ connect_now(void)
 
 	if (conn.fc_state != FKC_CLOSED || sup_env->se_state == SUP_ST_STOPPING)
 		return;
+	/* Resolved again each time; a failed lookup keeps the last address (a DNS outage). */
 	if (net_resolve(cf->cf_purl.u_host, cf->cf_purl.u_port, &params.fp_addr,
-	    lasterr, sizeof(lasterr)) == -1) {
+	    lasterr, sizeof(lasterr)) == -1 && params.fp_addr.na_len == 0) {
 		on_close(&conn, FKC_CLOSE_ERROR, lasterr);
 		return;
 	}
@@ -517,6 +518,8 @@ sup_beat_reconfigure(void)
 	if (make_tls(err, sizeof(err)) == -1)
 		log_warnx("faktory: %s", err);
 	set_params();
+	/* Another server: its old address is nothing to fall back on. */
+	memset(&params.fp_addr, 0, sizeof(params.fp_addr));
 	snprintf(ident, sizeof(ident), "%s", now);
 	attempts = 0;
 	ev_timer_start(sup_env->se_loop, &retry_timer, 0);

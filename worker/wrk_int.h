@@ -107,9 +107,9 @@ struct wrk_pool {
 	int			 po_nready;	/* in CN_READY now */
 	int			 po_nheld;	/* of those, held (past probation) */
 	int			 po_nheld_once;	/* connections held at least once */
-	uint64_t		 po_resolved_ms; /* when the server's name was last resolved */
-	int			 po_resolve_ok;
-	char			 po_resolve_err[256];
+	uint64_t		 po_resolve_next; /* ms: no lookup of the server's name before */
+	int			 po_have_addr;	/* a lookup worked once: the address to fall back on */
+	char			 po_resolve_err[256]; /* the last lookup's error, "" if it worked */
 	int			 po_nwords;
 	uint64_t		*po_idle;	/* READY, nothing outstanding */
 	uint64_t		*po_nofetch;	/* READY, no FETCH outstanding */
@@ -187,7 +187,8 @@ void	wrk_pool_check_overdue(struct wrk_pool *, uint64_t now, uint64_t limit_ms);
 /*
  * Resolves the server's name into the connections' address again, at most
  * once a second (connections reopening together share the answer), so a
- * reconnect follows a DNS change. 0, or -1 with err set.
+ * reconnect follows a DNS change. A failed lookup keeps the last address
+ * found. 0, or -1 with err set when no lookup has worked yet.
  */
 int	wrk_pool_resolve(struct wrk_pool *, uint64_t now, char *err, size_t errlen);
 void	wrk_pool_free(struct wrk_pool *);

@@ -4,6 +4,10 @@
 # answers for the name "faktory.test" from a file: the test points it at
 # broker A, then at broker B (another port: every test server listens on
 # 127.0.0.1) and stops A. The master and every child must end up on B.
+# Then the DNS fails (the name stops resolving) while B restarts on its
+# port: the last address found still serves. Then the DNS is slow (300 ms a
+# lookup) while the server is gone: each child asks it at most once per
+# 20 lookups' time, so a blocked loop stays the exception.
 . "$(dirname "$0")/lib.sh"
 [ -f "$B/fakedns.so" ] || skip "no $B/fakedns.so (make builds it)"
 ldd "$B/fkworker" | grep -q libasan && skip "sanitizer build: the ASan runtime must come first in LD_PRELOAD"
@@ -39,7 +43,33 @@ wait_for 30 all_back || fail "not all on broker B: $(status_json | jq -c '{fakto
 expect_eq "connections at broker B" "$(stat_field connections)" 6
 cli push -n 20 --jobtype noop --prefix b >/dev/null
 wait_for 20 done_a || fail "jobs at broker B not done: $(cli audit)"
-lookups=$(grep -c . "$T/dns.log")
-[ "$(grep -c "^$BROKER_PORT\$" "$T/dns.log")" -ge 3 ] ||
+failover=$(elapsed "$t0")
+pids=$(cut -d' ' -f1 "$T/dns.log" | sort -u | wc -l)
+[ "$(grep " $BROKER_PORT\$" "$T/dns.log" | cut -d' ' -f1 | sort -u | wc -l)" -ge 3 ] ||
 	fail "the master and both children did not each resolve the name again: $(tr '\n' ' ' <"$T/dns.log")"
-echo "# failover followed in $(elapsed "$t0")s; $lookups lookups of the name in all"
+
+# A DNS outage while B restarts on the same port: the last address serves.
+: >"$T/dns"
+PORT_B=$BROKER_PORT
+stop_pid "$BROKER_PID" 10
+mkdir "$T/c"
+"$B/fkbroker" -b "127.0.0.1:$PORT_B" --port-file "$T/c/broker.port" >"$T/c/broker.log" 2>&1 &
+BROKER_PID=$!
+track "$BROKER_PID"
+wait_for 10 test -s "$T/c/broker.port" || fail "broker B did not start again on port $PORT_B"
+wait_for 30 all_back || fail "not back on the last address during a DNS outage: $(status_json | jq -c '{faktory_connected, faktory_error, connected, connections}')"
+grep -q "NONAME" "$T/dns.log" || fail "nobody asked the failing DNS"
+
+# A slow DNS (300 ms a lookup) while the server is gone: children keep
+# reconnecting, but each asks the resolver at most once in 6 s.
+echo "127.0.0.1 $PORT_B 300" >"$T/dns"
+kids=$(sfield '.children[].pid')
+n0=$(grep -c . "$T/dns.log")
+stop_pid "$BROKER_PID" 10
+sleep 8
+for k in $kids; do
+	n=$(tail -n +"$((n0 + 1))" "$T/dns.log" | grep -c "^$k " || true)
+	[ "$n" -ge 1 ] || fail "child $k never asked the resolver again"
+	[ "$n" -le 2 ] || fail "child $k asked a 300 ms resolver $n times in 8 s"
+done
+echo "# failover followed in ${failover}s by $pids processes; a DNS outage fell back on the last address; a 300 ms resolver asked at most twice in 8 s per child"
