@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: MIT
 # fkworker: one non-recursive Makefile.
-#   make            build fkworker, fkworkerctl, fkbroker and the example plugin
+#   make            build fkworker, fkworkerctl, fkbroker, the example plugin and the tests' DNS stand-in
 #   make check      install missing packages, build, run unit and integration tests
 #   make demo       run the end-to-end demo against fkbroker
 #   make SANITIZE=address,undefined check    the same under sanitizers (build-san/)
@@ -62,7 +62,10 @@ BINS := $(B)/fkworker $(B)/fkworkerctl $(B)/fkbroker $(B)/fkcli
 	demo install clean distclean deb mutants
 .DEFAULT_GOAL := all
 
-all: $(BINS) $(PLUGINS)
+# The tests' stand-in for DNS (LD_PRELOAD), see tests/tools/fakedns.c.
+FAKEDNS := $(B)/fakedns.so
+
+all: $(BINS) $(PLUGINS) $(FAKEDNS)
 
 setup:
 	@sh scripts/setup.sh
@@ -97,6 +100,9 @@ $(B)/fkbroker: $(call obj,tests/broker/main.c) $(LIBBROKER) $(LIBCOMMON)
 
 $(B)/fkcli: $(call obj,tests/tools/fkcli.c) $(LIBCOMMON)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+$(FAKEDNS): tests/tools/fakedns.c
+	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) $(WERROR) $(CFLAGS) $(OPT) -fPIC -shared -o $@ $< -ldl
 
 $(B)/rtt_floor: tests/bench/rtt_floor.c
 	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) $(WERROR) -O2 -o $@ $<

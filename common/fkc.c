@@ -77,6 +77,7 @@ teardown(struct fkc *c)
 	c->fc_state = FKC_CLOSED;
 	c->fc_want_write = 0;
 	c->fc_closing = 0;
+	c->fc_skip = 0;
 }
 
 static void
@@ -337,19 +338,70 @@ is_conn_error(const struct fkp_reply *r)
 	return 0;
 }
 
+/* Drops what is left of an oversized reply; 1 while more is to come. */
+static int
+skip_some(struct fkc *c)
+{
+	size_t k = buf_rlen(&c->fc_rbuf);
+
+	if (k > c->fc_skip)
+		k = c->fc_skip;
+	buf_consume(&c->fc_rbuf, k);
+	c->fc_skip -= k;
+	return c->fc_skip > 0;
+}
+
+/*
+ * A bulk above max_bulk after the handshake: its first bytes to the owner,
+ * the rest dropped as it arrives (the CRLF after it included, unchecked).
+ * 1 when handled, 0 to wait for its first bytes, -1 if it is no such reply.
+ */
+static int
+oversize(struct fkc *c)
+{
+	const char *p = buf_rptr(&c->fc_rbuf);
+	size_t len = buf_rlen(&c->fc_rbuf), body, peek;
+	struct fkp_reply r;
+	ssize_t h;
+
+	if (c->fc_state != FKC_READY)
+		return -1;
+	if ((h = fkp_bulk_oversize(p, len, c->fc_params->fp_max_bulk, &body)) <= 0)
+		return (int)h;
+	peek = body < FKC_PEEK ? body : FKC_PEEK;
+	if (len - (size_t)h < peek)
+		return 0;
+	memset(&r, 0, sizeof(r));
+	r.r_type = FKP_R_TOO_LARGE;
+	r.r_data = p + h;
+	r.r_len = peek;
+	r.r_int = (long long)body;
+	c->fc_ops->on_reply(c, &r);
+	c->fc_skip = (size_t)h + body + 2;
+	return 1;
+}
+
 static void
 dispatch(struct fkc *c)
 {
 	struct fkp_reply r;
 	char err[160];
 	ssize_t n;
+	int big;
 
 	c->fc_in_cb = 1;
 	while (!c->fc_closing && c->fc_state >= FKC_GREETING) {
+		if (c->fc_skip > 0 && skip_some(c))
+			break;
 		n = fkp_reply_parse(buf_rptr(&c->fc_rbuf), buf_rlen(&c->fc_rbuf),
 		    c->fc_params->fp_max_bulk, &r, err, sizeof(err));
 		if (n == 0)
 			break;
+		if (n < 0 && (big = oversize(c)) >= 0) {
+			if (big == 0)
+				break;
+			continue;
+		}
 		if (n < 0) {
 			fail(c, FKC_CLOSE_ERROR, "protocol error: %s", err);
 			break;

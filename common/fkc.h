@@ -10,6 +10,10 @@
  *
  * Errors close the connection and are reported once through on_close; the
  * owner decides about reconnecting (fkc never retries by itself).
+ *
+ * A bulk reply above fp_max_bulk (a job too large to hold) does not close
+ * the connection: its first FKC_PEEK bytes go to on_reply as FKP_R_TOO_LARGE,
+ * so the owner can FAIL the job by its jid, and the rest is read and dropped.
  */
 #ifndef FKW_FKC_H
 #define FKW_FKC_H
@@ -37,6 +41,8 @@ enum fkc_close {
 	FKC_CLOSE_ERROR,	/* network, TLS, protocol error or timeout: retry with backoff */
 	FKC_CLOSE_FATAL,	/* -ERR Invalid password, or EOF right after HELLO */
 };
+
+#define FKC_PEEK	4096	/* bytes of an oversized reply its owner sees */
 
 struct fkc;
 
@@ -72,6 +78,7 @@ struct fkc {
 	int			 fc_want_write;	/* TLS: a read needs the socket writable */
 	int			 fc_in_cb;	/* dispatching replies: defer close */
 	int			 fc_closing;
+	size_t			 fc_skip;	/* bytes of an oversized reply left to drop */
 	char			 fc_err[256];
 };
 

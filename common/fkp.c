@@ -189,6 +189,25 @@ fkp_reply_parse(const char *buf, size_t len, size_t max_bulk, struct fkp_reply *
 	}
 }
 
+ssize_t
+fkp_bulk_oversize(const char *buf, size_t len, size_t max_bulk, size_t *body_len)
+{
+	char err[8];
+	long long v = 0;
+	ssize_t h;
+
+	if (len == 0)
+		return 0;
+	if (buf[0] != '$')
+		return -1;
+	if ((h = parse_num(buf, len, FKP_MAX_BULK_SKIP, 0, &v, err, sizeof(err))) <= 0)
+		return h;
+	if (v < 0 || (unsigned long long)v <= max_bulk)
+		return -1;
+	*body_len = (size_t)v;
+	return h;
+}
+
 int
 fkp_reply_is_error(const struct fkp_reply *r, const char *code)
 {

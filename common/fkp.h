@@ -16,6 +16,7 @@
 
 #define FKP_DEFAULT_PORT	"7419"
 #define FKP_MAX_BULK_DEFAULT	(64u << 20)	/* refuse bulk replies above this */
+#define FKP_MAX_BULK_SKIP	(1ull << 30)	/* above max_bulk, up to this: skippable (fkc) */
 #define FKP_MAX_LINE		(64u << 10)	/* simple/error lines longer are an error */
 #define FKP_ERRTYPE_MAX		100
 #define FKP_MESSAGE_MAX		1000
@@ -30,6 +31,8 @@ enum fkp_rtype {
 	FKP_R_BULK,		/* $n body */
 	FKP_R_NULL,		/* $-1 */
 	FKP_R_INT,		/* :n (never sent by the OSS server; accepted) */
+	FKP_R_TOO_LARGE,	/* fkc only: a bulk above max_bulk, r_data/r_len its first
+				   bytes, r_int its length; the rest is skipped */
 };
 
 /* Pointers point into the caller's buffer; valid until it changes. */
@@ -55,6 +58,16 @@ struct fkp_reply {
  */
 ssize_t	fkp_reply_parse(const char *buf, size_t len, size_t max_bulk,
 	    struct fkp_reply *r, char *err, size_t errlen);
+
+/*
+ * For a reply fkp_reply_parse refused: if buf starts with the header "$N\r\n"
+ * of a bulk with max_bulk < N <= FKP_MAX_BULK_SKIP (a job too large to hold,
+ * whose first bytes still name it), returns the header's length and sets
+ * *body_len to N. 0 if the header is not complete yet and may still be one,
+ * -1 otherwise. Never reads past buf + len.
+ */
+ssize_t	fkp_bulk_oversize(const char *buf, size_t len, size_t max_bulk,
+	    size_t *body_len);
 
 /* 1 if the reply is the error "CODE ..." with this code, else 0. */
 int	fkp_reply_is_error(const struct fkp_reply *, const char *code);

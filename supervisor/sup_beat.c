@@ -5,6 +5,15 @@
  * with the host's RSS and state, relays the server's quiet / terminate to
  * the children, re-registers after "unknown worker", fetches INFO for the
  * status reply, and FAILs the in-flight jobs of children that died.
+ *
+ * The connection counts as held once the server answered a command on it
+ * (the BEAT sent at once): a server past its connection cap finishes the
+ * handshake and then refuses, and that must back off like a refused
+ * connect. A reply overdue by REPLY_LIMIT_MS (the server answers BEAT, INFO
+ * and FAIL at once, within its 5 s storage deadline) means it hangs: the
+ * connection is dropped and retried. An outage is a warning when it begins
+ * and a notice, with its length, when it ends, as in the children
+ * (wrk_outage.c).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -21,6 +30,8 @@
 
 #define RETRY_BASE_MS	1000
 #define INFO_FRESH_MS	2000
+#define REPLY_LIMIT_MS	10000
+#define SWEEP_MS	1000
 
 enum expect {
 	EXP_BEAT = 1,
@@ -32,11 +43,14 @@ static struct fkc conn;
 static struct fkc_params params;
 static SSL_CTX *tls;
 static char ident[1024];		/* what a reconnect depends on */
-static struct ev_timer beat_timer, retry_timer;
+static struct ev_timer beat_timer, retry_timer, sweep_timer;
 static struct buf expect;		/* one enum expect per reply owed */
 static struct buf fails;		/* FAIL lines until the server confirms them */
 static size_t fails_sent;		/* bytes of fails written on this connection */
 static int attempts;
+static int held;			/* the server answered on this connection */
+static uint64_t down_since;		/* ms; 0 while no outage was warned about */
+static uint64_t wait_since;		/* ms: the last reply, or the first command owed */
 static char lasterr[256];
 static int info_pending;
 static uint64_t info_ms;
@@ -100,8 +114,9 @@ connect_now(void)
 
 	if (conn.fc_state != FKC_CLOSED || sup_env->se_state == SUP_ST_STOPPING)
 		return;
+	/* Resolved again each time; a failed lookup keeps the last address (a DNS outage). */
 	if (net_resolve(cf->cf_purl.u_host, cf->cf_purl.u_port, &params.fp_addr,
-	    lasterr, sizeof(lasterr)) == -1) {
+	    lasterr, sizeof(lasterr)) == -1 && params.fp_addr.na_len == 0) {
 		on_close(&conn, FKC_CLOSE_ERROR, lasterr);
 		return;
 	}
@@ -122,7 +137,9 @@ forget_connection(void)
 {
 	buf_reset(&expect);
 	fails_sent = 0;
+	held = 0;
 	ev_timer_stop(sup_env->se_loop, &beat_timer);
+	ev_timer_stop(sup_env->se_loop, &sweep_timer);
 	if (info_pending) {
 		info_pending = 0;
 		sup_ctl_info_done();
@@ -160,10 +177,18 @@ on_close(struct fkc *c, enum fkc_close kind, const char *why)
 	}
 	if (sup_env->se_state == SUP_ST_STOPPING)
 		return;
-	if (attempts == 0)
-		log_warnx("faktory: %s; reconnecting", why);
-	else
+	if (down_since == 0) {
+		down_since = now_ms();
+		if (strstr(why, "too many connections") != NULL)
+			log_warnx("faktory: %s: the server refuses connections past its cap; "
+			    "this host wants %d (worker.connections %d + 1 heartbeat), and "
+			    "its other clients count too; reconnecting with backoff", why,
+			    sup_env->se_conf->cf_connections + 1, sup_env->se_conf->cf_connections);
+		else
+			log_warnx("faktory: %s; reconnecting with backoff", why);
+	} else {
 		log_debug("faktory: %s (attempt %d)", why, attempts + 1);
+	}
 	schedule_retry();
 }
 
@@ -172,7 +197,25 @@ push_expect(enum expect e)
 {
 	unsigned char b = (unsigned char)e;
 
+	if (buf_rlen(&expect) == 0)
+		wait_since = now_ms();
 	buf_append(&expect, &b, 1);
+}
+
+/* A server that stopped answering (hung, or a half-open connection) is a lost one. */
+static void
+sweep_fired(struct ev_loop *loop, struct ev_timer *t)
+{
+	char why[96];
+
+	if (buf_rlen(&expect) > 0 && now_ms() - wait_since >= REPLY_LIMIT_MS) {
+		snprintf(why, sizeof(why), "no reply from the server within %d s",
+		    REPLY_LIMIT_MS / 1000);
+		fkc_close(&conn, 0);
+		on_close(&conn, FKC_CLOSE_ERROR, why);
+		return;
+	}
+	ev_timer_start(loop, t, SWEEP_MS);
 }
 
 static void
@@ -235,15 +278,31 @@ static void
 on_ready(struct fkc *c)
 {
 	FKW_UNUSED(c);
-	log_info("faktory: connected to %s:%s as wid %s%s", sup_env->se_conf->cf_purl.u_host,
-	    sup_env->se_conf->cf_purl.u_port, sup_env->se_wid,
-	    attempts > 0 ? " (reconnected)" : "");
-	attempts = 0;
-	lasterr[0] = '\0';
+	held = 0;
 	send_beat();
 	ev_timer_start(sup_env->se_loop, &beat_timer,
 	    (uint64_t)sup_env->se_conf->cf_heartbeat * 1000);
+	ev_timer_start(sup_env->se_loop, &sweep_timer, SWEEP_MS);
 	flush_fails();
+}
+
+/* The first answer on a connection: the server keeps it. */
+static void
+on_held(void)
+{
+	const struct fkw_conf *cf = sup_env->se_conf;
+
+	held = 1;
+	if (down_since != 0)
+		log_notice("faktory: connected again to %s:%s after an outage of %.1f s",
+		    cf->cf_purl.u_host, cf->cf_purl.u_port,
+		    (double)(now_ms() - down_since) / 1000);
+	else
+		log_info("faktory: connected to %s:%s as wid %s", cf->cf_purl.u_host,
+		    cf->cf_purl.u_port, sup_env->se_wid);
+	down_since = 0;
+	attempts = 0;
+	lasterr[0] = '\0';
 }
 
 static void
@@ -329,6 +388,9 @@ on_reply(struct fkc *c, const struct fkp_reply *r)
 	}
 	e = (unsigned char)buf_rptr(&expect)[0];
 	buf_consume(&expect, 1);
+	wait_since = now_ms();
+	if (!held)
+		on_held();
 	switch (e) {
 	case EXP_BEAT: on_beat(r); break;
 	case EXP_INFO: on_info(r); break;
@@ -388,7 +450,7 @@ sup_beat_idle(void)
 int
 sup_beat_is_up(void)
 {
-	return fkc_is_ready(&conn);
+	return fkc_is_ready(&conn) && held;
 }
 
 const char *
@@ -404,6 +466,7 @@ sup_beat_init(char *err, size_t errlen)
 	buf_init(&fails);
 	ev_timer_init(&beat_timer, beat_fired, NULL);
 	ev_timer_init(&retry_timer, retry_fired, NULL);
+	ev_timer_init(&sweep_timer, sweep_fired, NULL);
 	if (make_tls(err, errlen) == -1)
 		return -1;
 	set_params();
@@ -429,6 +492,8 @@ sup_beat_reconfigure(void)
 	if (make_tls(err, sizeof(err)) == -1)
 		log_warnx("faktory: %s", err);
 	set_params();
+	/* Another server: its old address is nothing to fall back on. */
+	memset(&params.fp_addr, 0, sizeof(params.fp_addr));
 	snprintf(ident, sizeof(ident), "%s", now);
 	attempts = 0;
 	ev_timer_start(sup_env->se_loop, &retry_timer, 0);
@@ -439,6 +504,7 @@ sup_beat_close(void)
 {
 	ev_timer_stop(sup_env->se_loop, &beat_timer);
 	ev_timer_stop(sup_env->se_loop, &retry_timer);
+	ev_timer_stop(sup_env->se_loop, &sweep_timer);
 	fkc_close(&conn, 1);
 	fkc_free(&conn);
 	buf_free(&expect);

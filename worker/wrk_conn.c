@@ -11,6 +11,12 @@
  * and hands every reply to the slot it belongs to. When a connection is
  * lost, its FETCHes are forgotten (the window learns of it) and its
  * unconfirmed reports are queued again, to go out on another connection.
+ *
+ * A READY connection is on probation until it carries a reply or HOLD_MS
+ * pass: a server past its connection cap finishes the handshake (+OK) and
+ * then refuses (-ERR too many connections, docs 2.3). Only a held
+ * connection resets the backoff and counts towards the child's READY, so a
+ * refused handshake backs off like a refused connect.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +26,7 @@
 #include "wrk_int.h"
 
 #define BACKOFF_BASE_MS	250
+#define HOLD_MS		500
 
 static void conn_ready(struct fkc *);
 static void conn_reply(struct fkc *, const struct fkp_reply *);
@@ -114,10 +121,18 @@ expect_pop(struct wrk_conn *cn, struct wrk_pending *out)
 void
 wrk_conn_open(struct wrk_conn *cn)
 {
+	char err[300];
+
 	if (cn->cn_state != CN_DOWN && cn->cn_state != CN_BACKOFF)
 		return;
 	ev_timer_stop(wrk_env->we_loop, &cn->cn_timer);
 	set_state(cn, CN_CONNECTING);
+	/* Every reconnect asks the resolver again, so a DNS failover is followed. */
+	if (wrk_pool_resolve(&wrk_env->we_pool, ev_now(wrk_env->we_loop), err,
+	    sizeof(err)) == -1) {
+		conn_closed(&cn->cn_fkc, FKC_CLOSE_ERROR, err);
+		return;
+	}
 	fkc_connect(&cn->cn_fkc);
 }
 
@@ -243,6 +258,31 @@ wrk_conn_flush_dirty(void)
 	}
 }
 
+/* Past probation: the server keeps this connection. */
+static void
+conn_hold(struct wrk_conn *cn)
+{
+	struct wrk_pool *po = &wrk_env->we_pool;
+
+	ev_timer_stop(wrk_env->we_loop, &cn->cn_timer);
+	cn->cn_held = 1;
+	cn->cn_fails = 0;
+	po->po_nheld++;
+	if (!cn->cn_was_held) {
+		cn->cn_was_held = 1;
+		wrk_main_conn_ready();
+	}
+	wrk_outage_held(po->po_nheld, po->po_n, ev_now(wrk_env->we_loop));
+}
+
+static void
+conn_unhold(struct wrk_conn *cn)
+{
+	if (cn->cn_held)
+		wrk_env->we_pool.po_nheld--;
+	cn->cn_held = 0;
+}
+
 static void
 conn_ready(struct fkc *c)
 {
@@ -250,12 +290,8 @@ conn_ready(struct fkc *c)
 
 	/* Every close went through forget_pending: nothing is owed from before. */
 	FKW_ASSERT(cn->cn_nexpect == 0 && cn->cn_nfetch == 0);
-	cn->cn_fails = 0;
 	set_state(cn, CN_READY);
-	if (!cn->cn_was_ready) {
-		cn->cn_was_ready = 1;
-		wrk_main_conn_ready();
-	}
+	ev_timer_start(wrk_env->we_loop, &cn->cn_timer, HOLD_MS);
 }
 
 static void
@@ -272,13 +308,16 @@ conn_reply(struct fkc *c, const struct fkp_reply *r)
 		conn_closed(c, FKC_CLOSE_ERROR, "unexpected reply");
 		return;
 	}
+	if (!cn->cn_held)
+		conn_hold(cn);
 	rtt = ev_now_us(wrk_env->we_loop) > pd.pd_sent_us ?
 	    ev_now_us(wrk_env->we_loop) - pd.pd_sent_us : 0;
 	if (pd.pd_kind == EXP_REPORT) {
 		wrk_fetch_report_rtt(&wrk_env->we_win, rtt);
 		wrk_slot_on_report(pd.pd_slot, r);
 	} else {
-		wrk_fetch_answered(&wrk_env->we_win, r->r_type == FKP_R_BULK, rtt);
+		wrk_fetch_answered(&wrk_env->we_win,
+		    r->r_type == FKP_R_BULK || r->r_type == FKP_R_TOO_LARGE, rtt);
 		wrk_slot_on_fetch(pd.pd_slot, r);
 	}
 	wrk_main_slot_changed();
@@ -312,13 +351,34 @@ forget_pending(struct wrk_conn *cn)
 	cn->cn_head = 0;
 }
 
+/*
+ * The server's connection cap says its number; what this host asks for is
+ * ours to add: the children's connections and the master's heartbeat.
+ */
+static const char *
+explain(const char *msg, char *buf, size_t len)
+{
+	int want = wrk_env->we_conf->cf_connections;
+
+	if (strstr(msg, "too many connections") == NULL)
+		return msg;
+	snprintf(buf, len, "%s: the server refuses connections past its cap; this host "
+	    "wants %d (worker.connections %d + 1 heartbeat), and its other clients "
+	    "count too", msg, want + 1, want);
+	return buf;
+}
+
 static void
 conn_closed(struct fkc *c, enum fkc_close why, const char *msg)
 {
 	struct wrk_conn *cn = c->fc_arg;
+	int was_held = cn->cn_held;
+	char buf[320];
 	uint64_t d;
 
 	/* First: the slots forget_pending frees must not be sent here. */
+	conn_unhold(cn);
+	ev_timer_stop(wrk_env->we_loop, &cn->cn_timer);
 	set_state(cn, why == FKC_CLOSE_FATAL ? CN_DOWN : CN_BACKOFF);
 	forget_pending(cn);
 	if (why == FKC_CLOSE_FATAL) {
@@ -330,16 +390,26 @@ conn_closed(struct fkc *c, enum fkc_close why, const char *msg)
 	cn->cn_fails++;
 	log_debug("connection %d: %s; reconnecting in %llu ms", cn->cn_index, msg,
 	    (unsigned long long)d);
-	wrk_main_note_disconnect(msg);
+	msg = explain(msg, buf, sizeof(buf));
+	if (was_held)
+		wrk_outage_lost(msg, ev_now(wrk_env->we_loop));
+	else
+		wrk_outage_failed(msg, ev_now(wrk_env->we_loop));
 	ev_timer_start(wrk_env->we_loop, &cn->cn_timer, d);
 	wrk_main_slot_changed();
 }
 
+/* READY: probation is over; BACKOFF: time to reconnect. */
 static void
 conn_timer(struct ev_loop *loop, struct ev_timer *t)
 {
+	struct wrk_conn *cn = t->tm_arg;
+
 	FKW_UNUSED(loop);
-	wrk_conn_open(t->tm_arg);
+	if (cn->cn_state == CN_READY)
+		conn_hold(cn);
+	else
+		wrk_conn_open(cn);
 }
 
 void
@@ -349,8 +419,8 @@ wrk_conn_check_overdue(struct wrk_conn *cn, uint64_t now, uint64_t limit_ms)
 
 	if (cn->cn_nexpect == 0 || now - cn->cn_wait_since < limit_ms)
 		return;
-	snprintf(msg, sizeof(msg), "no reply from the server within %llu ms",
-	    (unsigned long long)limit_ms);
+	snprintf(msg, sizeof(msg), "no reply from the server within %llu s",
+	    (unsigned long long)(limit_ms / 1000));
 	fkc_close(&cn->cn_fkc, 0);
 	conn_closed(&cn->cn_fkc, FKC_CLOSE_ERROR, msg);
 }
@@ -360,6 +430,7 @@ wrk_conn_shutdown(struct wrk_conn *cn)
 {
 	ev_timer_stop(wrk_env->we_loop, &cn->cn_timer);
 	fkc_close(&cn->cn_fkc, 1);
+	conn_unhold(cn);
 	set_state(cn, CN_DOWN);
 }
 

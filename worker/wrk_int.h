@@ -75,8 +75,9 @@ struct wrk_conn {
 	int			 cn_cap;
 	int			 cn_nfetch;	/* FETCHes among them: 0 or 1 */
 	uint64_t		 cn_wait_since;	/* ms: last reply, or first command after none */
-	int			 cn_fails;	/* consecutive connection failures */
-	int			 cn_was_ready;	/* handshake done at least once */
+	int			 cn_fails;	/* consecutive failures: attempts never held */
+	int			 cn_held;	/* READY and past its probation (wrk_conn.c) */
+	int			 cn_was_held;	/* held at least once */
 	int			 cn_dirty;	/* on the list of connections to flush */
 	struct wrk_conn		*cn_next_dirty;
 };
@@ -104,7 +105,11 @@ struct wrk_pool {
 	int			 po_n;
 	int			 po_nopened;	/* ramp-up progress */
 	int			 po_nready;	/* in CN_READY now */
-	int			 po_nready_once;
+	int			 po_nheld;	/* of those, held (past probation) */
+	int			 po_nheld_once;	/* connections held at least once */
+	uint64_t		 po_resolve_next; /* ms: no lookup of the server's name before */
+	int			 po_have_addr;	/* a lookup worked once: the address to fall back on */
+	char			 po_resolve_err[256]; /* the last lookup's error, "" if it worked */
 	int			 po_nwords;
 	uint64_t		*po_idle;	/* READY, nothing outstanding */
 	uint64_t		*po_nofetch;	/* READY, no FETCH outstanding */
@@ -179,6 +184,13 @@ void	wrk_pool_update(struct wrk_pool *, struct wrk_conn *);
  */
 struct wrk_conn *wrk_pool_pick(struct wrk_pool *, int idle_only);
 void	wrk_pool_check_overdue(struct wrk_pool *, uint64_t now, uint64_t limit_ms);
+/*
+ * Resolves the server's name into the connections' address again, at most
+ * once a second (connections reopening together share the answer), so a
+ * reconnect follows a DNS change. A failed lookup keeps the last address
+ * found. 0, or -1 with err set when no lookup has worked yet.
+ */
+int	wrk_pool_resolve(struct wrk_pool *, uint64_t now, char *err, size_t errlen);
 void	wrk_pool_free(struct wrk_pool *);
 
 /* wrk_fetch.c */
@@ -219,6 +231,11 @@ void	wrk_slot_free(struct wrk_slot *);
 /* wrk_job.c */
 /* Takes a FETCHed job's JSON; starts it, or FAILs it at once (bad job, no handler, draining). */
 void	wrk_job_start(struct wrk_slot *, const char *json, size_t len);
+/*
+ * A FETCHed job above the reply limit, of which only its first bytes were
+ * read: FAILed JobTooLarge by the jid they hold (else left to its reservation).
+ */
+void	wrk_job_too_large(struct wrk_slot *, const char *head, size_t len, size_t total);
 /* Ends a running job now (timeout, shutdown): cancel the handler, FAIL with errtype. */
 void	wrk_job_abort(struct wrk_job *, const char *errtype, const char *message);
 /* Releases what a finished job holds (after its report is encoded). */
@@ -234,16 +251,20 @@ void	wrk_stats_publish(void);
 /* wrk_main.c */
 /* A slot's state changed in a way the lifecycle cares about (drain progress). */
 void	wrk_main_slot_changed(void);
-/* A connection finished its first handshake. */
+/* A connection is held for the first time (handshake done, not refused). */
 void	wrk_main_conn_ready(void);
 /* The connection hit a fatal error (bad credentials): exit 78 after cleanup. */
 void	wrk_main_fatal(const char *why);
 int	wrk_main_may_fetch(void);
-/*
- * A connection was lost. Hundreds losing theirs at once (a server restart)
- * make one log line a second, not one each.
- */
-void	wrk_main_note_disconnect(const char *why);
+
+/* wrk_outage.c: what the child says about its connections, at most a line a second. */
+/* A held connection was lost; an attempt (resolve, connect, handshake) failed. */
+void	wrk_outage_lost(const char *why, uint64_t now);
+void	wrk_outage_failed(const char *why, uint64_t now);
+/* A connection is held again: with every one held, an outage logged ends. */
+void	wrk_outage_held(int nheld, int n, uint64_t now);
+/* Logs what waited for the once-a-second limit (the stats timer calls it). */
+void	wrk_outage_tick(uint64_t now);
 
 /* wrk_failog.c: a failed job as a warning, one line a second at most. */
 void	wrk_failog_note(const char *jid, const char *jobtype, const char *errtype,

@@ -108,6 +108,25 @@ bad_json(struct wrk_slot *s, const char *json, size_t len, const json_error_t *e
 	wrk_slot_resume(s);
 }
 
+void
+wrk_job_too_large(struct wrk_slot *s, const char *head, size_t len, size_t total)
+{
+	char jid[STATS_JID_MAX], msg[200];
+
+	wrk_env->we_stats.sc_errors++;
+	snprintf(msg, sizeof(msg), "the job is %zu bytes, above the %zu MiB a reply may hold",
+	    total, wrk_env->we_params.fp_max_bulk >> 20);
+	/* The server writes the jid first; a job this size is not kept to look further. */
+	if (rescue_jid(head, len, jid, sizeof(jid)) == 0) {
+		log_warnx("slot %d: job %s: %s; FAILed (JobTooLarge)", s->sl_index, jid, msg);
+		fail_now(s, jid, strlen(jid), "JobTooLarge", msg);
+		return;
+	}
+	log_warnx("slot %d: %s, and its first %zu bytes hold no readable jid; it returns "
+	    "after its reservation expires", s->sl_index, msg, len);
+	wrk_slot_resume(s);
+}
+
 /* Parses and checks the job; 0 with jid, jobtype and args set, or -1 when it was handled. */
 static int
 job_parse(struct wrk_slot *s, const char *json, size_t len)

@@ -41,12 +41,6 @@ static struct ev_timer ramp_timer, stats_timer, drain_timer, sweep_timer;
 
 static void finish(void) __attribute__((noreturn));
 
-static struct {
-	uint64_t	dc_last_log;	/* ms */
-	int		dc_count;	/* disconnects not logged yet */
-	char		dc_why[160];
-} disc;
-
 int
 wrk_main_may_fetch(void)
 {
@@ -68,8 +62,8 @@ wrk_main_conn_ready(void)
 {
 	struct wrk_pool *po = &env.we_pool;
 
-	po->po_nready_once++;
-	if (po->po_nready_once == po->po_n && env.we_state == WRK_ST_STARTING) {
+	po->po_nheld_once++;
+	if (po->po_nheld_once == po->po_n && env.we_state == WRK_ST_STARTING) {
 		env.we_state = WRK_ST_RUNNING;
 		/* Publish first, so a status taken at READY already counts every connection. */
 		wrk_stats_publish();
@@ -101,28 +95,6 @@ wrk_main_slot_changed(void)
 {
 	if (env.we_state >= WRK_ST_DRAINING && all_idle())
 		finish();
-}
-
-static void
-flush_disconnects(uint64_t now)
-{
-	if (disc.dc_count == 0)
-		return;
-	log_info("%d connection(s) lost (last: %s); reconnecting with backoff",
-	    disc.dc_count, disc.dc_why);
-	disc.dc_count = 0;
-	disc.dc_last_log = now;
-}
-
-void
-wrk_main_note_disconnect(const char *why)
-{
-	uint64_t now = ev_now(env.we_loop);
-
-	disc.dc_count++;
-	snprintf(disc.dc_why, sizeof(disc.dc_why), "%s", why);
-	if (now - disc.dc_last_log >= 1000)
-		flush_disconnects(now);
 }
 
 static void
@@ -285,8 +257,7 @@ check_limits(void)
 static void
 stats_fired(struct ev_loop *loop, struct ev_timer *t)
 {
-	if (ev_now(loop) - disc.dc_last_log >= 1000)
-		flush_disconnects(ev_now(loop));
+	wrk_outage_tick(ev_now(loop));
 	wrk_failog_tick();
 	wrk_stats_publish();
 	check_limits();
@@ -378,9 +349,7 @@ setup_params(void)
 	struct fkc_params *p = &env.we_params;
 	char err[256];
 
-	if (net_resolve(cf->cf_purl.u_host, cf->cf_purl.u_port, &p->fp_addr, err,
-	    sizeof(err)) == -1)
-		fatalx(1, "faktory.url: %s", err);
+	/* The address: resolved by each connect (wrk_pool_resolve), a failure retried. */
 	p->fp_host = cf->cf_purl.u_host;
 	p->fp_password = cf->cf_password;
 	p->fp_timeout_ms = cf->cf_connect_timeout;

@@ -7,10 +7,15 @@
  * that the work spreads over every connection instead of piling onto the
  * first (the server serves each connection one command at a time).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "wrk_int.h"
+
+#define RESOLVE_EVERY_MS	1000
+#define RESOLVE_SLOW_FACTOR	20
+#define RESOLVE_MAX_MS		60000
 
 int
 wrk_pool_init(struct wrk_pool *po, int n)
@@ -99,6 +104,40 @@ wrk_pool_check_overdue(struct wrk_pool *po, uint64_t now, uint64_t limit_ms)
 {
 	for (int i = 0; i < po->po_nopened; i++)
 		wrk_conn_check_overdue(&po->po_conns[i], now, limit_ms);
+}
+
+int
+wrk_pool_resolve(struct wrk_pool *po, uint64_t now, char *err, size_t errlen)
+{
+	const struct fkw_conf *cf = wrk_env->we_conf;
+	struct net_addr na;
+	uint64_t t0, wait;
+
+	/*
+	 * getaddrinfo blocks the loop: once a second is enough to follow a
+	 * failover, and hundreds of connections reopening together after an
+	 * outage cost one lookup, not hundreds. A slow one (a DNS server that
+	 * does not answer) is asked twenty times less often than it takes, so
+	 * it holds the loop up 5% of the time at most.
+	 */
+	if (now >= po->po_resolve_next) {
+		t0 = now_ms();
+		if (net_resolve(cf->cf_purl.u_host, cf->cf_purl.u_port, &na,
+		    po->po_resolve_err, sizeof(po->po_resolve_err)) == 0) {
+			wrk_env->we_params.fp_addr = na;
+			po->po_have_addr = 1;
+			po->po_resolve_err[0] = '\0';
+		}
+		wait = (now_ms() - t0) * RESOLVE_SLOW_FACTOR;
+		wait = wait < RESOLVE_EVERY_MS ? RESOLVE_EVERY_MS :
+		    wait > RESOLVE_MAX_MS ? RESOLVE_MAX_MS : wait;
+		po->po_resolve_next = now + wait;
+	}
+	/* A DNS outage must not stop reconnects to a server that is still there. */
+	if (po->po_have_addr)
+		return 0;
+	snprintf(err, errlen, "%s", po->po_resolve_err);
+	return -1;
 }
 
 void

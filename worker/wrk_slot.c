@@ -160,6 +160,11 @@ wrk_slot_on_fetch(struct wrk_slot *s, const struct fkp_reply *r)
 		s->sl_state = SL_RUNNING;
 		wrk_job_start(s, r->r_data, r->r_len);
 		return;
+	case FKP_R_TOO_LARGE:
+		FKW_ASSERT(s->sl_report_state == RP_NONE);
+		s->sl_state = SL_RUNNING;
+		wrk_job_too_large(s, r->r_data, r->r_len, (size_t)r->r_int);
+		return;
 	case FKP_R_NULL:
 		/* The server waited ~2 s; the window decides about the next FETCH. */
 		s->sl_state = SL_IDLE;

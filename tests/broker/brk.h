@@ -632,6 +632,7 @@ struct brk {
 	uint64_t	 b_x_failed;
 	uint64_t	 b_x_delivered;
 	uint64_t	 b_x_expired;
+	uint64_t	 b_x_refused;	/* handshakes refused past --max-conns */
 	uint64_t	 b_x_commands;
 	uint64_t	 b_x_pipelined;
 	uint64_t	 b_x_cut_ran[BRK_NVERBS];	/* --drop-after: the Nth command ran */

@@ -244,7 +244,7 @@ audit_reset(struct brk *b)
 	}
 	free(gone);
 	b->b_x_pushed = b->b_x_acked = b->b_x_failed = b->b_x_delivered = 0;
-	b->b_x_expired = b->b_x_commands = b->b_x_pipelined = 0;
+	b->b_x_expired = b->b_x_refused = b->b_x_commands = b->b_x_pipelined = 0;
 	memset(b->b_x_cut_ran, 0, sizeof(b->b_x_cut_ran));
 	memset(b->b_x_cut_unrun, 0, sizeof(b->b_x_cut_unrun));
 	/* Stranded is what the working set holds now: it stays. */
@@ -316,8 +316,9 @@ audit_xstats(struct brk *b, struct buf *o)
 		r |= gojson_str(o, e->e_name, e->e_len);
 		r |= buf_printf(o, ":%llu", (unsigned long long)e->e_n);
 	}
-	r |= buf_printf(o, "},\"stranded\":%llu,\"pipelined\":%llu",
-	    (unsigned long long)b->b_stranded, (unsigned long long)b->b_x_pipelined);
+	r |= buf_printf(o, "},\"stranded\":%llu,\"pipelined\":%llu,\"refused\":%llu",
+	    (unsigned long long)b->b_stranded, (unsigned long long)b->b_x_pipelined,
+	    (unsigned long long)b->b_x_refused);
 	r |= by_verb(o, "cut_ran", b->b_x_cut_ran);
 	r |= by_verb(o, "cut_unrun", b->b_x_cut_unrun);
 	return r | buf_puts(o, "}");

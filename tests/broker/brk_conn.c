@@ -465,6 +465,7 @@ handshake(struct bconn *c, const char *line, size_t n)
 		    b->b_opt.o_max_conns);
 		out_append(c, msg, (size_t)k);
 		conn_close_after_flush(c);
+		b->b_x_refused++;
 	}
 }
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * libFuzzer target: server bytes through the reply parser (reply after reply,
- * as a connection consumes them), each reply through the HI and BEAT parsers,
+ * as a connection consumes them, skipping bulks that are only too large), each reply through the HI and BEAT parsers,
  * the input as a FAKTORY_URL, and the input as caller strings through the
  * encoders, which must always produce one line of JSON that decodes.
  */
@@ -69,6 +69,22 @@ one_reply(const char *buf, size_t n, const struct fkp_reply *r)
 	prefix(buf, n / 2);
 }
 
+/* A refused bulk that is only too large: the bytes fkc skips, or 0. */
+static ssize_t
+oversize(const char *buf, size_t size)
+{
+	size_t body = 0;
+	ssize_t h = fkp_bulk_oversize(buf, size, FUZZ_MAX_BULK, &body);
+
+	if (h <= 0)
+		return 0;
+	check((size_t)h <= size && buf[0] == '$', "oversize header outside the input");
+	check(body > FUZZ_MAX_BULK && body <= FKP_MAX_BULK_SKIP, "oversize length");
+	if (body + 2 >= size - (size_t)h)
+		return (ssize_t)size;
+	return h + (ssize_t)body + 2;
+}
+
 static void
 replies(const char *buf, size_t size)
 {
@@ -80,6 +96,11 @@ replies(const char *buf, size_t size)
 	while (off < size) {
 		err[0] = '\0';
 		n = fkp_reply_parse(buf + off, size - off, FUZZ_MAX_BULK, &r, err, sizeof(err));
+		if (n < 0 && (n = oversize(buf + off, size - off)) > 0) {
+			/* As fkc does: the header, then the body and CRLF dropped unread. */
+			off += (size_t)n;
+			continue;
+		}
 		if (n <= 0) {
 			check(n == 0 || (err[0] != '\0' && memchr(err, '\0', sizeof(err)) != NULL),
 			    "-1 without a message");

@@ -51,6 +51,23 @@ srv_close(void)
 	srv.sv_cio.io_fd = -1;
 }
 
+/* BIG: a job of SRV_BIG bytes, above the client's max_bulk in test_oversized_reply. */
+#define SRV_BIG		20000
+static void
+srv_send_big(void)
+{
+	static char big[SRV_BIG + 16];
+	static const char head[] = "{\"jid\":\"big-one\",\"args\":[\"";
+	int h = snprintf(big, sizeof(big), "$%d\r\n", SRV_BIG);
+	char *body = big + h;
+
+	memset(body, 'x', SRV_BIG);
+	memcpy(body, head, sizeof(head) - 1);
+	memcpy(body + SRV_BIG - 3, "\"]}\r\n", 5);
+	ck_assert_int_eq(write(srv.sv_cio.io_fd, big, (size_t)h + SRV_BIG + 2),
+	    h + SRV_BIG + 2);
+}
+
 static void
 srv_line(const char *line)
 {
@@ -66,6 +83,10 @@ srv_line(const char *line)
 		case SRV_CLOSE: srv_close(); break;
 		case SRV_SILENT: break;
 		}
+		return;
+	}
+	if (strcmp(line, "BIG") == 0) {
+		srv_send_big();
 		return;
 	}
 	/* Echo each command back as a simple string so order is visible. */
@@ -164,13 +185,21 @@ on_ready(struct fkc *c)
 	ready++;
 }
 
+static size_t big_len;
+static long long big_total;
+
 static void
 on_reply(struct fkc *c, const struct fkp_reply *r)
 {
 	(void)c;
+	if (r->r_type == FKP_R_TOO_LARGE) {
+		big_len = r->r_len;
+		big_total = r->r_int;
+	}
 	if (nreplies < 16)
 		snprintf(replies[nreplies++], 64, "%c%.*s",
-		    r->r_type == FKP_R_ERROR ? '-' : '+', (int)r->r_len, r->r_data);
+		    r->r_type == FKP_R_ERROR ? '-' : r->r_type == FKP_R_TOO_LARGE ? '!' : '+',
+		    (int)(r->r_len < 40 ? r->r_len : 40), r->r_data);
 }
 
 static void
@@ -193,6 +222,8 @@ client_setup_port(const char *password, int timeout_ms, int srvport)
 	static const char *labels[] = { "c" };
 
 	ready = closed = nreplies = 0;
+	big_len = 0;
+	big_total = 0;
 	memset(&params, 0, sizeof(params));
 	snprintf(port, sizeof(port), "%d", srvport);
 	ck_assert_int_eq(net_resolve("127.0.0.1", port, &params.fp_addr, err, sizeof(err)), 0);
@@ -319,6 +350,27 @@ START_TEST(test_pipelined_replies_in_order)
 }
 END_TEST
 
+/* A reply above max_bulk: its first bytes to the owner, the rest dropped, the connection kept. */
+START_TEST(test_oversized_reply)
+{
+	srv_start(SRV_OK, "+HI {\"v\":2}\r\n", NULL, NULL);
+	client_setup(NULL, 2000);
+	params.fp_max_bulk = SRV_BIG / 2;
+	RUN_UNTIL(ready);
+	buf_puts(fkc_wbuf(&conn), "A\r\nBIG\r\nB\r\n");
+	fkc_flush(&conn);
+	RUN_UNTIL(nreplies == 3 || closed);
+	ck_assert_msg(closed == 0, "closed: %s", close_msg);
+	ck_assert_int_eq(nreplies, 3);
+	ck_assert_str_eq(replies[0], "+A");
+	ck_assert_str_eq(replies[1], "!{\"jid\":\"big-one\",\"args\":[\"xxxxxxxxxxxxxx");
+	ck_assert_uint_eq(big_len, FKC_PEEK);
+	ck_assert_int_eq(big_total, SRV_BIG);
+	ck_assert_str_eq(replies[2], "+B");
+	ck_assert_int_eq(fkc_is_ready(&conn), 1);
+}
+END_TEST
+
 START_TEST(test_connection_refused)
 {
 	char err[128];
@@ -343,7 +395,8 @@ main(void)
 {
 	const TTest *tests[] = {
 		test_handshake_split_greeting, test_password_hash_sent,
-		test_pipelined_replies_in_order, test_connection_refused, NULL,
+		test_pipelined_replies_in_order, test_oversized_reply, test_connection_refused,
+		NULL,
 	};
 	Suite *s = suite_create("fkc");
 	TCase *tc = unit_tcase(s, "conn", setup, teardown, 0, tests);

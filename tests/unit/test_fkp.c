@@ -248,6 +248,28 @@ START_TEST(test_max_bulk)
 }
 END_TEST
 
+/* A bulk refused for its size only: the header fkc skips it by. */
+START_TEST(test_bulk_oversize)
+{
+	size_t body = 0;
+
+	ck_assert_int_eq(fkp_bulk_oversize(S("$11\r\nhello world\r\n"), 10, &body), 5);
+	ck_assert_uint_eq(body, 11);
+	ck_assert_int_eq(fkp_bulk_oversize(S("$11\n"), 10, &body), 4);
+	/* not yet known: wait for the line end */
+	ck_assert_int_eq(fkp_bulk_oversize(S("$11"), 10, &body), 0);
+	ck_assert_int_eq(fkp_bulk_oversize(S(""), 10, &body), 0);
+	/* within the limit, not a bulk, null, bad, or beyond what is ever skipped */
+	ck_assert_int_eq(fkp_bulk_oversize(S("$10\r\n"), 10, &body), -1);
+	ck_assert_int_eq(fkp_bulk_oversize(S("+OK\r\n"), 10, &body), -1);
+	ck_assert_int_eq(fkp_bulk_oversize(S("$-1\r\n"), 10, &body), -1);
+	ck_assert_int_eq(fkp_bulk_oversize(S("$1x\r\n"), 10, &body), -1);
+	ck_assert_int_eq(fkp_bulk_oversize(S("$1073741825\r\n"), 10, &body), -1);
+	ck_assert_int_eq(fkp_bulk_oversize(S("$1073741824\r\n"), 10, &body), 13);
+	ck_assert_int_eq(fkp_bulk_oversize(S("$99999999999"), 10, &body), -1);
+}
+END_TEST
+
 START_TEST(test_long_line)
 {
 	size_t n = FKP_MAX_LINE + 8;
@@ -498,8 +520,8 @@ END_TEST
 int
 main(void)
 {
-	const TTest *replies[] = { test_transcript_bytes, test_max_bulk, test_long_line,
-	    test_beat_parse, NULL };
+	const TTest *replies[] = { test_transcript_bytes, test_max_bulk, test_bulk_oversize,
+	    test_long_line, test_beat_parse, NULL };
 	const TTest *handshake[] = { test_pwdhash_vectors, test_hi_parse, NULL };
 	const TTest *url[] = { test_url_bad, test_url_lengths, test_queue_names, NULL };
 	Suite *s = suite_create("fkp");
