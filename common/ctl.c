@@ -418,6 +418,7 @@ const struct ctl_field ctl_status_fields[] = {
 	SF("faktory_error", CTL_F_STR, st_faktory_error),
 	SF("queues_known", CTL_F_BOOL, st_queues_known),
 	SF("queues_age_ms", CTL_F_U64, st_queues_age_ms),
+	SF("last_done_ms", CTL_F_U64, st_last_done_ms),
 	{ NULL, CTL_F_I32, 0, 0 },
 };
 
@@ -441,6 +442,28 @@ const struct ctl_field ctl_child_fields[] = {
 	CF("restarts", CTL_F_U32, cc_restarts),
 	CF("uptime_ms", CTL_F_U64, cc_uptime_ms),
 	CF("sampled_ms", CTL_F_U64, cc_sampled_ms),
+	CF("last_done_ms", CTL_F_U64, cc_last_done_ms),
+	{ NULL, CTL_F_I32, 0, 0 },
+};
+
+#define JF(name, type, member) \
+	{ name, type, offsetof(struct ctl_jobtype, member), \
+	  sizeof(((struct ctl_jobtype *)0)->member) }
+#define FF(name, type, member) \
+	{ name, type, offsetof(struct ctl_failure, member), \
+	  sizeof(((struct ctl_failure *)0)->member) }
+
+const struct ctl_field ctl_jobtype_fields[] = {
+	JF("name", CTL_F_STR, cj_name),
+	JF("processed", CTL_F_U64, cj_processed),
+	JF("failed", CTL_F_U64, cj_failed),
+	{ NULL, CTL_F_I32, 0, 0 },
+};
+
+const struct ctl_field ctl_failure_fields[] = {
+	FF("jobtype", CTL_F_STR, cf_jobtype),
+	FF("errtype", CTL_F_STR, cf_errtype),
+	FF("failed", CTL_F_U64, cf_failed),
 	{ NULL, CTL_F_I32, 0, 0 },
 };
 
@@ -517,10 +540,25 @@ pack_fields(msgpack_packer *pk, const struct ctl_field *fields, const void *base
 		pack_field(pk, f, base);
 }
 
+/* An array of n rows of size bytes, each a map of its field table. */
+static void
+pack_rows(msgpack_packer *pk, const char *key, const struct ctl_field *fields,
+    const void *rows, size_t size, uint32_t n)
+{
+	ctl_mp_pack_str(pk, key);
+	msgpack_pack_array(pk, n);
+	for (uint32_t i = 0; i < n; i++)
+		pack_fields(pk, fields, (const char *)rows + i * size, 0);
+}
+
 static void
 pack_status(msgpack_packer *pk, const struct ctl_status *st)
 {
-	pack_fields(pk, ctl_status_fields, st, 2);
+	pack_fields(pk, ctl_status_fields, st, 4);
+	pack_rows(pk, "jobtypes", ctl_jobtype_fields, st->st_jobtypes, sizeof(*st->st_jobtypes),
+	    st->st_njobtypes);
+	pack_rows(pk, "failed_by", ctl_failure_fields, st->st_failures,
+	    sizeof(*st->st_failures), st->st_nfailures);
 	ctl_mp_pack_str(pk, "queues");
 	msgpack_pack_map(pk, st->st_nqueues);
 	for (uint32_t i = 0; i < st->st_nqueues; i++) {
@@ -564,15 +602,16 @@ unpack_queues(const msgpack_object *o, struct ctl_status *st)
 	return 0;
 }
 
+/* An array of maps into *rows (allocated, size bytes each), counting them in *n. */
 static int
-unpack_children(const msgpack_object *o, struct ctl_status *st)
+unpack_rows(const msgpack_object *o, const struct ctl_field *fields, void **rows,
+    size_t size, uint32_t *n)
 {
-	if (o->type != MSGPACK_OBJECT_ARRAY)
+	if (*rows != NULL || o->type != MSGPACK_OBJECT_ARRAY)
 		return -1;
 	if (o->via.array.size == 0)
 		return 0;
-	st->st_child = calloc(o->via.array.size, sizeof(*st->st_child));
-	if (st->st_child == NULL)
+	if ((*rows = calloc(o->via.array.size, size)) == NULL)
 		return -1;
 	for (uint32_t i = 0; i < o->via.array.size; i++) {
 		const msgpack_object *m = &o->via.array.ptr[i];
@@ -580,11 +619,21 @@ unpack_children(const msgpack_object *o, struct ctl_status *st)
 			return -1;
 		for (uint32_t j = 0; j < m->via.map.size; j++)
 			if (unpack_known(&m->via.map.ptr[j].key, &m->via.map.ptr[j].val,
-			    ctl_child_fields, &st->st_child[i]) == -1)
+			    fields, (char *)*rows + i * size) == -1)
 				return -1;
-		st->st_nchild++;
+		(*n)++;
 	}
 	return 0;
+}
+
+static int
+unpack_children(const msgpack_object *o, struct ctl_status *st)
+{
+	void *rows = NULL;
+	int r = unpack_rows(o, ctl_child_fields, &rows, sizeof(*st->st_child), &st->st_nchild);
+
+	st->st_child = rows;
+	return r;
 }
 
 static struct ctl_status *
@@ -603,6 +652,12 @@ unpack_status(const msgpack_object *o)
 			r = st->st_queues == NULL ? unpack_queues(v, st) : -1;
 		else if (ctl_mp_key_is(k, "child"))
 			r = st->st_child == NULL ? unpack_children(v, st) : -1;
+		else if (ctl_mp_key_is(k, "jobtypes"))
+			r = unpack_rows(v, ctl_jobtype_fields, (void **)&st->st_jobtypes,
+			    sizeof(*st->st_jobtypes), &st->st_njobtypes);
+		else if (ctl_mp_key_is(k, "failed_by"))
+			r = unpack_rows(v, ctl_failure_fields, (void **)&st->st_failures,
+			    sizeof(*st->st_failures), &st->st_nfailures);
 		else
 			r = unpack_known(k, v, ctl_status_fields, st);
 	}
@@ -620,6 +675,8 @@ ctl_status_free(struct ctl_status *st)
 		return;
 	free(st->st_queues);
 	free(st->st_child);
+	free(st->st_jobtypes);
+	free(st->st_failures);
 	free(st);
 }
 

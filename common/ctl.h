@@ -92,6 +92,20 @@ struct ctl_child {
 	uint32_t	cc_restarts;		/* of this child index */
 	uint64_t	cc_uptime_ms;
 	uint64_t	cc_sampled_ms;		/* CLOCK_MONOTONIC ms of the counters */
+	uint64_t	cc_last_done_ms;	/* CLOCK_MONOTONIC ms of its last counted job */
+};
+
+/* Exact counts per jobtype, and failures per jobtype and errtype. */
+struct ctl_jobtype {
+	char		cj_name[48];
+	uint64_t	cj_processed;
+	uint64_t	cj_failed;
+};
+
+struct ctl_failure {
+	char		cf_jobtype[48];
+	char		cf_errtype[48];
+	uint64_t	cf_failed;
 };
 
 struct ctl_queue {
@@ -131,6 +145,11 @@ struct ctl_status {
 	char		st_faktory_error[256];	/* why it is not, if known */
 	int32_t		st_queues_known;	/* INFO answered at least once */
 	uint64_t	st_queues_age_ms;
+	uint64_t	st_last_done_ms;	/* CLOCK_MONOTONIC ms of the last counted job */
+	struct ctl_jobtype *st_jobtypes;
+	uint32_t	st_njobtypes;
+	struct ctl_failure *st_failures;	/* "failed_by" */
+	uint32_t	st_nfailures;
 	struct ctl_queue *st_queues;
 	uint32_t	st_nqueues;
 	struct ctl_child *st_child;
@@ -158,6 +177,9 @@ struct ctl_field {
 /* Scalar fields of ctl_status and ctl_child, NULL-name terminated. */
 extern const struct ctl_field ctl_status_fields[];
 extern const struct ctl_field ctl_child_fields[];
+/* Fields of the rows of "jobtypes" and "failed_by". */
+extern const struct ctl_field ctl_jobtype_fields[];
+extern const struct ctl_field ctl_failure_fields[];
 
 /* ---- Replies ---- */
 

@@ -3,7 +3,7 @@
  * stats: the shared-memory region the master maps before forking.
  *
  *   header | child position 0 | child position 1 | ...
- *   each position: scoreboard slot | in-flight table | msgpack ring
+ *   each position: scoreboard slot | exact counters | in-flight table | msgpack ring
  *
  * A position is written only by the child that owns it (single writer) and
  * read by the master; no cross-process locks. Positions are double-buffered
@@ -16,6 +16,8 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "stats_count.h"
 
 #define STATS_MAGIC		0x464b5753u	/* "FKWS" */
 #define STATS_VERSION		1
@@ -32,10 +34,29 @@ enum stats_state {
 	STATS_ST_EXITED,
 };
 
-/* One running job; if_jid[0] == 0 means the entry is free. */
+/* Where a job's report is (stats_count.h): what the master does if the child dies. */
+enum stats_if_report {
+	STATS_IF_RUNNING = 0,	/* no report yet: FAIL it (WorkerCrash) */
+	STATS_IF_ACK,		/* ACK written, not yet counted */
+	STATS_IF_FAIL,		/* FAIL written, not yet counted */
+};
+
+#define STATS_IF_SEQ_NONE	UINT64_MAX
+
+/*
+ * One running job; if_jid[0] == 0 means the entry is free. Once the job's
+ * report is written, if_report says which and if_jt / if_fe name the
+ * counting cell; when the server's answer arrives the child stores the
+ * cell's value in if_seq before it counts, so after the child's death the
+ * master knows the report was counted exactly when the cell is above if_seq.
+ */
 struct stats_inflight {
-	char		if_jid[STATS_JID_MAX];
-	uint64_t	if_start_ms;	/* monotonic ms */
+	char		 if_jid[STATS_JID_MAX];
+	uint64_t	 if_start_ms;	/* monotonic ms */
+	_Atomic uint32_t if_report;	/* enum stats_if_report */
+	int32_t		 if_jt;		/* stats_count jobtype index, or -1 */
+	int32_t		 if_fe;		/* stats_count failure pair index, or -1 */
+	_Atomic uint64_t if_seq;	/* STATS_IF_SEQ_NONE until counting */
 };
 
 /* The scoreboard entry. Scalars are published under a seqlock (sl_seq odd = writing). */
@@ -85,6 +106,7 @@ struct stats_header {
 /* What a child gets of the region: its own position. */
 struct stats_pos {
 	struct stats_slot	*sp_slot;
+	struct stats_count	*sp_count;
 	struct stats_inflight	*sp_inflight;
 	uint32_t		 sp_inflight_cap;
 	struct stats_ring	*sp_ring;
@@ -103,8 +125,9 @@ size_t	stats_region_size(const struct stats_header *);
 /* Position i (0 <= i < sh_npos). */
 void	stats_region_pos(struct stats_header *, uint32_t i, struct stats_pos *);
 /*
- * Master only, while no child owns the position: zeroes the slot, empties
- * the in-flight table and the ring (drop count included) for the next child.
+ * Master only, while no child owns the position: zeroes the slot and the
+ * exact counters, empties the in-flight table and the ring (drop count
+ * included) for the next child.
  */
 void	stats_pos_clear(struct stats_pos *);
 

@@ -223,6 +223,30 @@ void	sup_stats_reset(struct sup_child *);
 void	sup_stats_host(struct ctl_status *st);
 void	sup_stats_child(const struct sup_child *, struct ctl_child *);
 
+/* sup_count.c */
+/* A child is gone: adds its exact counters to the host totals. */
+void	sup_count_fold(const struct sup_child *);
+/* The host's exact counts: the gone tally plus every live child's counters. */
+void	sup_count_host(struct stats_tally *);
+/* A live child's exact totals and the time of its last count (0s otherwise). */
+void	sup_count_child(const struct sup_child *, uint64_t *processed, uint64_t *failed,
+	    uint64_t *last_ms);
+/* A dead child's in-flight entry whose report the child counted: nothing to FAIL. */
+int	sup_count_was_counted(const struct sup_child *, const struct stats_inflight *);
+/* The master queued a FAIL (errtype) for the entry's job: -1 on ENOMEM. */
+int	sup_count_note(const struct sup_child *, const struct stats_inflight *,
+	    const char *errtype);
+/* The FAIL line of the last note could not be queued after all. */
+void	sup_count_note_drop(void);
+enum sup_count_answer {
+	SUP_COUNT_OK,		/* +OK */
+	SUP_COUNT_NOT_FOUND,	/* -ERR Job not found */
+	SUP_COUNT_REFUSED,	/* any other error */
+};
+/* The server answered the oldest FAIL line: count what it took. */
+void	sup_count_answer(enum sup_count_answer);
+void	sup_count_free(void);
+
 /* sup_status.c */
 /* Builds the status reply; free with ctl_status_free. NULL on ENOMEM. */
 struct ctl_status *sup_status_build(void);

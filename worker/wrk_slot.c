@@ -115,6 +115,7 @@ wrk_slot_init(struct wrk_slot *s, int index)
 	s->sl_state = SL_IDLE;
 	s->sl_job.jb_slot = s;
 	s->sl_job.jb_inflight = -1;
+	s->sl_cnt_jt = s->sl_cnt_fe = -1;
 	buf_init(&s->sl_report);
 	buf_init(&s->sl_raw);
 	ev_timer_init(&s->sl_timer, slot_timer, s);

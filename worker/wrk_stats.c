@@ -60,30 +60,22 @@ wrk_stats_init(void)
 void
 wrk_stats_job_started(struct wrk_slot *s)
 {
-	const struct stats_pos *p = &wrk_env->we_ctx->wc_pos;
 	struct wrk_job *j = &s->sl_job;
 
 	wrk_env->we_stats.sc_fetched++;
 	wrk_env->we_nbusy++;
 	s->sl_jt = jobtype_index(j->jb_jobtype);
 	/* The slot index is the entry: a slot runs one job or holds one report. */
-	if (p->sp_inflight != NULL && (uint32_t)s->sl_index < p->sp_inflight_cap &&
-	    j->jb_jid_len < STATS_JID_MAX) {
-		struct stats_inflight *e = &p->sp_inflight[s->sl_index];
-		e->if_start_ms = now_ms();
-		memcpy(e->if_jid, j->jb_jid, j->jb_jid_len + 1);
-	}
+	wrk_count_started(s, j->jb_jobtype, j->jb_jid, j->jb_jid_len);
 }
 
 void
 wrk_stats_report_confirmed(struct wrk_slot *s)
 {
-	const struct stats_pos *p = &wrk_env->we_ctx->wc_pos;
 	struct stats_counters *c = &wrk_env->we_stats;
 	int b = stats_lat_bucket(s->sl_report_us);
 
-	if (p->sp_inflight != NULL && (uint32_t)s->sl_index < p->sp_inflight_cap)
-		p->sp_inflight[s->sl_index].if_jid[0] = '\0';
+	wrk_count_confirmed(s);
 	if (s->sl_report_ok)
 		c->sc_processed++;
 	else
