@@ -443,6 +443,7 @@ const struct ctl_field ctl_child_fields[] = {
 	CF("uptime_ms", CTL_F_U64, cc_uptime_ms),
 	CF("sampled_ms", CTL_F_U64, cc_sampled_ms),
 	CF("last_done_ms", CTL_F_U64, cc_last_done_ms),
+	CF("index_done", CTL_F_U64, cc_index_done),
 	{ NULL, CTL_F_I32, 0, 0 },
 };
 

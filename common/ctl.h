@@ -93,6 +93,7 @@ struct ctl_child {
 	uint64_t	cc_uptime_ms;
 	uint64_t	cc_sampled_ms;		/* CLOCK_MONOTONIC ms of the counters */
 	uint64_t	cc_last_done_ms;	/* CLOCK_MONOTONIC ms of its last counted job */
+	uint64_t	cc_index_done;		/* jobs of every child of this index, dead ones too */
 };
 
 /* Exact counts per jobtype, and failures per jobtype and errtype. */

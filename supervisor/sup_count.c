@@ -44,8 +44,26 @@ is_live(const struct sup_child *c)
 void
 sup_count_fold(const struct sup_child *c)
 {
-	if (c->ch_sp.sp_count != NULL)
-		stats_tally_add_count(&gone, c->ch_sp.sp_count);
+	uint64_t p, f;
+
+	if (c->ch_sp.sp_count == NULL)
+		return;
+	stats_tally_add_count(&gone, c->ch_sp.sp_count);
+	stats_count_totals(c->ch_sp.sp_count, &p, &f);
+	sup_env->se_index[c->ch_index].ix_gone_done += p + f;
+}
+
+uint64_t
+sup_count_index_done(int index)
+{
+	uint64_t done = sup_env->se_index[index].ix_gone_done, p, f, last;
+
+	for (int i = 0; i < sup_env->se_npos; i++)
+		if (sup_env->se_child[i].ch_index == index) {
+			sup_count_child(&sup_env->se_child[i], &p, &f, &last);
+			done += p + f;
+		}
+	return done;
 }
 
 void

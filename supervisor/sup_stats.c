@@ -271,6 +271,7 @@ sup_stats_child(const struct sup_child *c, struct ctl_child *cc)
 	done = processed + failed;
 	memset(cc, 0, sizeof(*cc));
 	cc->cc_last_done_ms = last;
+	cc->cc_index_done = sup_count_index_done(c->ch_index);
 	cc->cc_index = c->ch_index;
 	cc->cc_cpu = c->ch_ctx.wc_cpu;
 	snprintf(cc->cc_state, sizeof(cc->cc_state), "%s", child_state(c));
