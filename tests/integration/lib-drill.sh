@@ -78,6 +78,9 @@ drill_note_killed() {
 # fkworker started; drill_stop_fkworker checks, drill_report prints.
 DRILL_SRV_BASE=0 DRILL_COUNTS="" DRILL_COUNTS_SKIP=${DRILL_COUNTS_SKIP:-}
 drill_server_count() { cli XSTATS | jq '.acked + .failed'; }
+# drill_count_base: a new master counts from 0; call it before starting one
+# other than through drill_start_fkworker.
+drill_count_base() { DRILL_SRV_BASE=$(drill_server_count 2>/dev/null || echo 0); }
 drill_counts_check() {
 	local lim t=0 s="" srv=""
 	[ -z "$DRILL_COUNTS_SKIP" ] || return 0
@@ -101,7 +104,7 @@ drill_counts_check() {
 drill_start_fkworker() {
 	local c=$1
 	shift
-	DRILL_SRV_BASE=$(drill_server_count 2>/dev/null || echo 0)
+	drill_count_base
 	# shellcheck disable=SC2086 # FKW_WRAP is a command line, split on purpose
 	${FKW_WRAP:-} "$B/fkworker" -c "$c" "$@" >>"$T/fkworker.log" 2>&1 &
 	FKW_PID=$!
