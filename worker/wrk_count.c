@@ -93,3 +93,10 @@ wrk_count_confirmed(struct wrk_slot *s)
 	if (e != NULL)
 		e->if_jid[0] = '\0';
 }
+
+void
+wrk_count_refused(struct wrk_slot *s)
+{
+	/* No cell: the server took nothing, so wrk_count_confirmed counts nothing. */
+	s->sl_cnt_jt = s->sl_cnt_fe = -1;
+}

@@ -242,6 +242,11 @@ void	wrk_count_report(struct wrk_slot *, const char *jobtype, const char *jid,
 	    size_t jidlen, const char *errtype);
 /* The server answered the report: count it, free the in-flight entry. */
 void	wrk_count_confirmed(struct wrk_slot *);
+/*
+ * The server refused the report with an error other than "Job not found"
+ * (which means an earlier copy got there): it took nothing, count nothing.
+ */
+void	wrk_count_refused(struct wrk_slot *);
 
 /* wrk_main.c */
 /* A slot's state changed in a way the lifecycle cares about (drain progress). */

@@ -142,9 +142,11 @@ wrk_slot_on_report(struct wrk_slot *s, const struct fkp_reply *r)
 		 * reported) is "Job not found": nothing left to deliver. Any
 		 * other error will not change on a resend either.
 		 */
-		if (!(r->r_msg_len >= 13 && strncasecmp(r->r_msg, "job not found", 13) == 0))
+		if (!(r->r_msg_len >= 13 && strncasecmp(r->r_msg, "job not found", 13) == 0)) {
 			log_warnx("slot %d: server refused a report: %.*s", s->sl_index,
 			    (int)(r->r_len > 300 ? 300 : r->r_len), r->r_data);
+			wrk_count_refused(s);
+		}
 		wrk_env->we_stats.sc_errors++;
 	}
 	report_confirmed(s);
