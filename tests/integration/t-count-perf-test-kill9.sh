@@ -47,6 +47,12 @@ grep -Eq "^perf-test: [0-9]+ processed, [0-9]+ failed" "$T/perf.out" ||
 p=$(sed -nE 's/^perf-test: ([0-9]+) processed, ([0-9]+) failed.*/\1/p' "$T/perf.out")
 f=$(sed -nE 's/^perf-test: ([0-9]+) processed, ([0-9]+) failed.*/\2/p' "$T/perf.out")
 [ $((p + f)) -ge "$N" ] || fail "perf-test counted $p + $f of $N jobs"
+# One line per child index, the children killed and replaced included, and the
+# master's own FAILs for them: together every job counted.
+lines=$(sed -nE 's/^(child [0-9]+ \(cpu -?[0-9]+\)|master): ([0-9]+) jobs.*/\2/p' "$T/perf.out" | paste -sd+ | bc)
+expect_eq "per-child lines (and the master's) add up to processed + failed" "$lines" $((p + f))
+grep -q "child(ren) replaced during the run: counted" "$T/perf.out" ||
+	fail "no child line counts the replaced children: $(cat "$T/perf.out")"
 if [ "$f" -gt 0 ]; then
 	expect_eq "perf-test exit status with failed jobs" "$rc" 1
 else
