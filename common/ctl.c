@@ -439,6 +439,7 @@ const struct ctl_field ctl_status_fields[] = {
 	SF("server_retries", CTL_F_I64, st_server_retries),
 	SF("server_dead", CTL_F_I64, st_server_dead),
 	SF("server_scheduled", CTL_F_I64, st_server_scheduled),
+	SF("last_done_ms", CTL_F_U64, st_last_done_ms),
 	{ NULL, CTL_F_I32, 0, 0 },
 };
 
@@ -466,6 +467,8 @@ const struct ctl_field ctl_child_fields[] = {
 	CF("cpu_seconds", CTL_F_DBL, cc_cpu_s),
 	CF("saturated_percent", CTL_F_DBL, cc_sat_pct),
 	CF("saturated_count", CTL_F_U64, cc_sat_count),
+	CF("last_done_ms", CTL_F_U64, cc_last_done_ms),
+	CF("index_done", CTL_F_U64, cc_index_done),
 	{ NULL, CTL_F_I32, 0, 0 },
 };
 
@@ -479,6 +482,27 @@ const struct ctl_field ctl_queue_fields[] = {
 	QF("configured", CTL_F_BOOL, cq_configured),
 	QF("trend_known", CTL_F_BOOL, cq_trend_known),
 	QF("trend_per_sec", CTL_F_DBL, cq_trend),
+	{ NULL, CTL_F_I32, 0, 0 },
+};
+
+#define JF(name, type, member) \
+	{ name, type, offsetof(struct ctl_jobtype, member), \
+	  sizeof(((struct ctl_jobtype *)0)->member) }
+#define FF(name, type, member) \
+	{ name, type, offsetof(struct ctl_failure, member), \
+	  sizeof(((struct ctl_failure *)0)->member) }
+
+const struct ctl_field ctl_jobtype_fields[] = {
+	JF("name", CTL_F_STR, cj_name),
+	JF("processed", CTL_F_U64, cj_processed),
+	JF("failed", CTL_F_U64, cj_failed),
+	{ NULL, CTL_F_I32, 0, 0 },
+};
+
+const struct ctl_field ctl_failure_fields[] = {
+	FF("jobtype", CTL_F_STR, cf_jobtype),
+	FF("errtype", CTL_F_STR, cf_errtype),
+	FF("failed", CTL_F_U64, cf_failed),
 	{ NULL, CTL_F_I32, 0, 0 },
 };
 
@@ -555,10 +579,25 @@ pack_fields(msgpack_packer *pk, const struct ctl_field *fields, const void *base
 		pack_field(pk, f, base);
 }
 
+/* An array of n rows of size bytes, each a map of its field table. */
+static void
+pack_rows(msgpack_packer *pk, const char *key, const struct ctl_field *fields,
+    const void *rows, size_t size, uint32_t n)
+{
+	ctl_mp_pack_str(pk, key);
+	msgpack_pack_array(pk, n);
+	for (uint32_t i = 0; i < n; i++)
+		pack_fields(pk, fields, (const char *)rows + i * size, 0);
+}
+
 static void
 pack_status(msgpack_packer *pk, const struct ctl_status *st)
 {
-	pack_fields(pk, ctl_status_fields, st, 3);
+	pack_fields(pk, ctl_status_fields, st, 5);
+	pack_rows(pk, "jobtypes", ctl_jobtype_fields, st->st_jobtypes, sizeof(*st->st_jobtypes),
+	    st->st_njobtypes);
+	pack_rows(pk, "failed_by", ctl_failure_fields, st->st_failures,
+	    sizeof(*st->st_failures), st->st_nfailures);
 	/* The name -> size map an older fkworkerctl reads, then the full rows. */
 	ctl_mp_pack_str(pk, "queues");
 	msgpack_pack_map(pk, st->st_nqueues);
@@ -587,12 +626,15 @@ unpack_known(const msgpack_object *k, const msgpack_object *v,
 	return 0;
 }
 
-/* An array of maps, each described by a field table, into a calloc'd array. */
+/*
+ * An array of maps, each described by a field table, into a calloc'd array
+ * (*rows must be NULL: a key sent twice is refused), counting them in *n.
+ */
 static int
 unpack_rows(const msgpack_object *o, const struct ctl_field *fields, size_t size,
     void **rows, uint32_t *n)
 {
-	if (o->type != MSGPACK_OBJECT_ARRAY)
+	if (*rows != NULL || o->type != MSGPACK_OBJECT_ARRAY)
 		return -1;
 	if (o->via.array.size == 0)
 		return 0;
@@ -650,24 +692,11 @@ unpack_queue_list(const msgpack_object *o, struct ctl_status *st)
 static int
 unpack_children(const msgpack_object *o, struct ctl_status *st)
 {
-	if (o->type != MSGPACK_OBJECT_ARRAY)
-		return -1;
-	if (o->via.array.size == 0)
-		return 0;
-	st->st_child = calloc(o->via.array.size, sizeof(*st->st_child));
-	if (st->st_child == NULL)
-		return -1;
-	for (uint32_t i = 0; i < o->via.array.size; i++) {
-		const msgpack_object *m = &o->via.array.ptr[i];
-		if (m->type != MSGPACK_OBJECT_MAP)
-			return -1;
-		for (uint32_t j = 0; j < m->via.map.size; j++)
-			if (unpack_known(&m->via.map.ptr[j].key, &m->via.map.ptr[j].val,
-			    ctl_child_fields, &st->st_child[i]) == -1)
-				return -1;
-		st->st_nchild++;
-	}
-	return 0;
+	void *rows = NULL;
+	int r = unpack_rows(o, ctl_child_fields, sizeof(*st->st_child), &rows, &st->st_nchild);
+
+	st->st_child = rows;
+	return r;
 }
 
 static struct ctl_status *
@@ -690,6 +719,12 @@ unpack_status(const msgpack_object *o)
 			r = !have_list++ ? unpack_queue_list(v, st) : -1;
 		else if (ctl_mp_key_is(k, "child"))
 			r = st->st_child == NULL ? unpack_children(v, st) : -1;
+		else if (ctl_mp_key_is(k, "jobtypes"))
+			r = unpack_rows(v, ctl_jobtype_fields, sizeof(*st->st_jobtypes),
+			    (void **)&st->st_jobtypes, &st->st_njobtypes);
+		else if (ctl_mp_key_is(k, "failed_by"))
+			r = unpack_rows(v, ctl_failure_fields, sizeof(*st->st_failures),
+			    (void **)&st->st_failures, &st->st_nfailures);
 		else
 			r = unpack_known(k, v, ctl_status_fields, st);
 	}
@@ -729,6 +764,8 @@ ctl_status_free(struct ctl_status *st)
 		return;
 	free(st->st_queues);
 	free(st->st_child);
+	free(st->st_jobtypes);
+	free(st->st_failures);
 	free(st);
 }
 

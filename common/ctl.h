@@ -101,6 +101,21 @@ struct ctl_child {
 	double		cc_cpu_s;		/* CPU seconds since it started */
 	double		cc_sat_pct;		/* samples with every slot busy, last 10 s */
 	uint64_t	cc_sat_count;		/* times every slot became busy */
+	uint64_t	cc_last_done_ms;	/* CLOCK_MONOTONIC ms of its last counted job */
+	uint64_t	cc_index_done;		/* jobs of every child of this index, dead ones too */
+};
+
+/* Exact counts per jobtype, and failures per jobtype and errtype. */
+struct ctl_jobtype {
+	char		cj_name[48];
+	uint64_t	cj_processed;
+	uint64_t	cj_failed;
+};
+
+struct ctl_failure {
+	char		cf_jobtype[48];
+	char		cf_errtype[48];
+	uint64_t	cf_failed;
 };
 
 /* A queue: every configured one (size 0 when the server has none), then the server's others. */
@@ -154,6 +169,11 @@ struct ctl_status {
 	int64_t		st_server_retries;	/* the server's sets, from INFO; -1 unknown */
 	int64_t		st_server_dead;
 	int64_t		st_server_scheduled;
+	uint64_t	st_last_done_ms;	/* CLOCK_MONOTONIC ms of the last counted job */
+	struct ctl_jobtype *st_jobtypes;
+	uint32_t	st_njobtypes;
+	struct ctl_failure *st_failures;	/* "failed_by" */
+	uint32_t	st_nfailures;
 	struct ctl_queue *st_queues;
 	uint32_t	st_nqueues;
 	struct ctl_child *st_child;
@@ -208,6 +228,9 @@ void	ctl_busy_pack(msgpack_packer *, const struct ctl_busy *);
 /* NULL when o is not a well-formed busy map (or ENOMEM). */
 struct ctl_busy *ctl_busy_unpack(const msgpack_object *o);
 void	ctl_busy_free(struct ctl_busy *);
+/* Fields of the rows of "jobtypes" and "failed_by". */
+extern const struct ctl_field ctl_jobtype_fields[];
+extern const struct ctl_field ctl_failure_fields[];
 
 /* ---- Replies ---- */
 

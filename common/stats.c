@@ -24,7 +24,7 @@
 static uint64_t
 pos_size(uint32_t inflight_cap, uint32_t ring_size)
 {
-	return ALIGN64(sizeof(struct stats_slot)) +
+	return ALIGN64(sizeof(struct stats_slot)) + ALIGN64(sizeof(struct stats_count)) +
 	    ALIGN64((uint64_t)inflight_cap * sizeof(struct stats_inflight)) +
 	    ALIGN64(sizeof(struct stats_ring) + (uint64_t)ring_size);
 }
@@ -92,6 +92,8 @@ stats_region_pos(struct stats_header *h, uint32_t i, struct stats_pos *p)
 	base = (unsigned char *)h + ALIGN64(sizeof(*h)) + (uint64_t)i * h->sh_pos_size;
 	p->sp_slot = (struct stats_slot *)base;
 	base += ALIGN64(sizeof(struct stats_slot));
+	p->sp_count = (struct stats_count *)base;
+	base += ALIGN64(sizeof(struct stats_count));
 	p->sp_inflight = (struct stats_inflight *)base;
 	p->sp_inflight_cap = h->sh_inflight_cap;
 	base += ALIGN64((uint64_t)h->sh_inflight_cap * sizeof(struct stats_inflight));
@@ -113,6 +115,7 @@ stats_pos_clear(struct stats_pos *p)
 	sl->sl_inflight_cap = p->sp_inflight_cap;
 	sl->sl_started_ms = sl->sl_updated_ms = 0;
 	stats_slot_end(sl);
+	stats_count_clear(p->sp_count);
 	memset(p->sp_inflight, 0, (size_t)p->sp_inflight_cap * sizeof(*p->sp_inflight));
 	atomic_store(&p->sp_ring->rg_head, 0);
 	atomic_store(&p->sp_ring->rg_tail, 0);

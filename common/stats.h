@@ -3,7 +3,7 @@
  * stats: the shared-memory region the master maps before forking.
  *
  *   header | child position 0 | child position 1 | ...
- *   each position: scoreboard slot | in-flight table | msgpack ring
+ *   each position: scoreboard slot | exact counters | in-flight table | msgpack ring
  *
  * A position is written only by the child that owns it (single writer) and
  * read by the master; no cross-process locks. Positions are double-buffered
@@ -16,6 +16,8 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "stats_count.h"
 
 #define STATS_MAGIC		0x464b5753u	/* "FKWS" */
 #define STATS_VERSION		1
@@ -34,20 +36,37 @@ enum stats_state {
 
 #define STATS_NAME_MAX		48		/* jobtype and queue in the in-flight table, truncated */
 
+/* Where a job's report is (stats_count.h): what the master does if the child dies. */
+enum stats_if_report {
+	STATS_IF_RUNNING = 0,	/* no report yet: FAIL it (WorkerCrash) */
+	STATS_IF_ACK,		/* ACK written, not yet counted */
+	STATS_IF_FAIL,		/* FAIL written, not yet counted */
+};
+
+#define STATS_IF_SEQ_NONE	UINT64_MAX
+
 /*
  * One running job; if_jid[0] == 0 means the entry is free. The child
  * writes the other fields before the jid, and readers bound every string
- * themselves (the writer may die mid-copy). if_pgid is apart:
- * the process group of one of the child's exec commands, or 0, handed out by
- * worker/wrk_exec_pgid.c independently of the jobs (a command can outlive its
- * job), and killed by the master when the child dies.
+ * themselves (the writer may die mid-copy). Once the job's report is
+ * written, if_report says which and if_jt / if_fe name the counting cell;
+ * when the server's answer arrives the child stores the cell's value in
+ * if_seq before it counts, so after the child's death the master knows the
+ * report was counted exactly when the cell is above if_seq. if_pgid is
+ * apart: the process group of one of the child's exec commands, or 0,
+ * handed out by worker/wrk_exec_pgid.c independently of the jobs (a command
+ * can outlive its job), and killed by the master when the child dies.
  */
 struct stats_inflight {
-	char		if_jid[STATS_JID_MAX];
-	uint64_t	if_start_ms;	/* monotonic ms */
-	int32_t		if_pgid;
-	char		if_jobtype[STATS_NAME_MAX];	/* for fkworkerctl busy */
-	char		if_queue[STATS_NAME_MAX];
+	char		 if_jid[STATS_JID_MAX];
+	uint64_t	 if_start_ms;	/* monotonic ms */
+	_Atomic uint32_t if_report;	/* enum stats_if_report */
+	int32_t		 if_jt;		/* stats_count jobtype index, or -1 */
+	int32_t		 if_fe;		/* stats_count failure pair index, or -1 */
+	_Atomic uint64_t if_seq;	/* STATS_IF_SEQ_NONE until counting */
+	int32_t		 if_pgid;
+	char		 if_jobtype[STATS_NAME_MAX];	/* for fkworkerctl busy */
+	char		 if_queue[STATS_NAME_MAX];
 };
 
 /* The scoreboard entry. Scalars are published under a seqlock (sl_seq odd = writing). */
@@ -97,6 +116,7 @@ struct stats_header {
 /* What a child gets of the region: its own position. */
 struct stats_pos {
 	struct stats_slot	*sp_slot;
+	struct stats_count	*sp_count;
 	struct stats_inflight	*sp_inflight;
 	uint32_t		 sp_inflight_cap;
 	struct stats_ring	*sp_ring;
@@ -115,8 +135,9 @@ size_t	stats_region_size(const struct stats_header *);
 /* Position i (0 <= i < sh_npos). */
 void	stats_region_pos(struct stats_header *, uint32_t i, struct stats_pos *);
 /*
- * Master only, while no child owns the position: zeroes the slot, empties
- * the in-flight table and the ring (drop count included) for the next child.
+ * Master only, while no child owns the position: zeroes the slot and the
+ * exact counters, empties the in-flight table and the ring (drop count
+ * included) for the next child.
  */
 void	stats_pos_clear(struct stats_pos *);
 

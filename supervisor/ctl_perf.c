@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * ctl_perf: `fkworkerctl perf-test N`. Pushes N jobs with PUSHB in batches
- * over its own Faktory connection (fkc: passwords and TLS included), polls
- * the master's counters every 100 ms until they grew by N, and reports
- * jobs/sec end to end, the host's CPU use and each child's rate. The end
- * of the run comes from the children's own publish times (each record says
- * when it was written), extrapolated inside the last stats interval from
- * each child's rate just before, so neither the poll interval nor the stats
- * interval inflates the result.
+ * over its own Faktory connection (fkc: passwords and TLS included), or
+ * pushes for --seconds S keeping a bounded backlog, polls the master's exact
+ * counts every 100 ms until they grew by as many jobs as were pushed, and
+ * reports (ctl_perf_report.c). The run ends at the time of the last job the
+ * host counted (the master says when), so the poll interval does not
+ * inflate the result. It never waits forever: at --timeout it asks the
+ * server what it still holds (INFO) and says what is missing.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -18,49 +18,11 @@
 
 #include <jansson.h>
 
-#include "fkc.h"
-#include "sup.h"
+#include "ctl_perf_int.h"
 
 #define POLL_MS		100
 #define PROGRESS_MS	5000
-
-struct cpu_times {
-	unsigned long long	ct_total;
-	unsigned long long	ct_idle;
-};
-
-/* One child's counter over time: a sample each time its published count changed. */
-struct ptrack {
-	int32_t		 pt_pid;
-	size_t		 pt_n, pt_cap;
-	uint64_t	*pt_t;		/* CLOCK_MONOTONIC ms of the record */
-	uint64_t	*pt_d;		/* processed + failed */
-};
-
-struct perf {
-	const struct ctl_perf_opts *pf_o;
-	int			 pf_ctl;
-	struct ev_loop		*pf_loop;
-	struct fkc		 pf_conn;
-	struct fkc_params	 pf_params;
-	struct fkp_url		 pf_url;		/* the params point into it */
-	struct ev_timer		 pf_poll, pf_deadline;
-	char			 pf_prefix[24];
-	char			*pf_jobtype;	/* JSON string literal */
-	struct buf		 pf_batch;
-	long long		 pf_next;	/* jobs encoded */
-	long long		 pf_rejected;
-	int			 pf_inflight;	/* batches awaiting their reply */
-	int			 pf_pushed_all;
-	uint64_t		 pf_t0, pf_push_ms, pf_end, pf_progress;
-	uint64_t		 pf_base_done;
-	struct ctl_status	*pf_base;
-	struct ctl_status	*pf_last;
-	struct cpu_times	 pf_cpu0, pf_cpu1;
-	struct ptrack		*pf_track;
-	size_t			 pf_ntrack;
-	int			 pf_exit;	/* -1 while running */
-};
+#define INFO_WAIT_MS	3000
 
 static void on_ready(struct fkc *);
 static void on_reply(struct fkc *, const struct fkp_reply *);
@@ -92,6 +54,7 @@ finish(struct perf *pf, int status)
 	if (pf->pf_exit >= 0)
 		return;
 	pf->pf_exit = status;
+	pf->pf_phase = PF_DONE;
 	ev_stop(pf->pf_loop);
 }
 
@@ -118,27 +81,48 @@ status_now(struct perf *pf, struct ctl_status **out)
 	return 0;
 }
 
-static uint64_t
-done_of(const struct ctl_status *st)
+/* Jobs pushed but not yet counted: what the backlog of a --seconds run is. */
+static long long
+backlog(const struct perf *pf)
 {
-	return st->st_processed + st->st_failed;
+	long long b = pf->pf_next - pf->pf_rejected - (long long)pf->pf_done;
+
+	return b > 0 ? b : 0;
+}
+
+/* Whether another batch may go out now. */
+static int
+may_push(const struct perf *pf)
+{
+	const struct ctl_perf_opts *o = pf->pf_o;
+
+	if (pf->pf_inflight >= o->po_window)
+		return 0;
+	if (o->po_seconds == 0)
+		return pf->pf_next < o->po_jobs;
+	if (o->po_jobs > 0 && pf->pf_next >= o->po_jobs)
+		return 0;
+	if (now_ms() - pf->pf_t0 >= (uint64_t)o->po_seconds * 1000)
+		return 0;
+	/* Enough queued to keep every slot busy between two polls, not a flood. */
+	return backlog(pf) < 2LL * o->po_window * o->po_batch;
 }
 
 /* Appends one PUSHB line of up to po_batch jobs to the connection. */
 static int
 push_batch(struct perf *pf)
 {
-	long long n = pf->pf_o->po_jobs - pf->pf_next;
+	long long n = pf->pf_o->po_batch;
 	struct buf *b = &pf->pf_batch;
 
-	if (n > pf->pf_o->po_batch)
-		n = pf->pf_o->po_batch;
+	if (pf->pf_o->po_jobs > 0 && n > pf->pf_o->po_jobs - pf->pf_next)
+		n = pf->pf_o->po_jobs - pf->pf_next;
 	buf_reset(b);
 	buf_puts(b, "[");
 	for (long long i = 0; i < n; i++)
-		buf_printf(b, "%s{\"jid\":\"%s-%010lld\",\"jobtype\":%s,\"args\":[],"
+		buf_printf(b, "%s{\"jid\":\"%s-%010lld\",\"jobtype\":%s,\"args\":%s,"
 		    "\"queue\":\"%s\"}", i ? "," : "", pf->pf_prefix, pf->pf_next + i,
-		    pf->pf_jobtype, pf->pf_o->po_queue);
+		    pf->pf_jobtype, pf->pf_o->po_args, pf->pf_o->po_queue);
 	if (buf_puts(b, "]") == -1 ||
 	    fkp_enc_pushb(fkc_wbuf(&pf->pf_conn), b->b_data, b->b_len) == -1) {
 		fprintf(stderr, "fkworkerctl: perf-test: cannot encode PUSHB: %s\n",
@@ -151,14 +135,28 @@ push_batch(struct perf *pf)
 }
 
 static void
+pushed_all(struct perf *pf)
+{
+	pf->pf_phase = PF_WAITING;
+	pf->pf_push_ms = now_ms();
+}
+
+static void
 fill_window(struct perf *pf)
 {
-	while (pf->pf_inflight < pf->pf_o->po_window && pf->pf_next < pf->pf_o->po_jobs)
+	if (pf->pf_phase != PF_PUSHING || !pf->pf_conn_up)
+		return;
+	while (may_push(pf))
 		if (push_batch(pf) == -1) {
 			finish(pf, CTL_EX_ERROR);
 			return;
 		}
 	fkc_flush(&pf->pf_conn);
+	/* A --seconds run whose time is up, or a count run whose last batch was taken. */
+	if (pf->pf_inflight == 0 && !may_push(pf) && (pf->pf_o->po_seconds == 0 ||
+	    now_ms() - pf->pf_t0 >= (uint64_t)pf->pf_o->po_seconds * 1000 ||
+	    (pf->pf_o->po_jobs > 0 && pf->pf_next >= pf->pf_o->po_jobs)))
+		pushed_all(pf);
 }
 
 static void
@@ -166,6 +164,8 @@ on_ready(struct fkc *c)
 {
 	struct perf *pf = c->fc_arg;
 
+	pf->pf_conn_up = 1;
+	pf->pf_phase = PF_PUSHING;
 	pf->pf_t0 = now_ms();
 	pf->pf_progress = pf->pf_t0;
 	cpu_read(&pf->pf_cpu0);
@@ -196,10 +196,35 @@ count_rejected(struct perf *pf, const struct fkp_reply *r)
 }
 
 static void
+timed_out_report(struct perf *pf)
+{
+	ctl_perf_report_timeout(pf);
+	finish(pf, CTL_EX_ERROR);
+}
+
+static void
+on_info(struct perf *pf, const struct fkp_reply *r)
+{
+	pf->pf_infos--;
+	if (r->r_type == FKP_R_BULK)
+		ctl_perf_parse_info(pf, r->r_data, r->r_len);
+	else
+		snprintf(pf->pf_server.ps_why, sizeof(pf->pf_server.ps_why),
+		    "INFO refused: %.*s", (int)(r->r_len > 100 ? 100 : r->r_len), r->r_data);
+	if (pf->pf_phase == PF_ASKING)
+		timed_out_report(pf);
+}
+
+static void
 on_reply(struct fkc *c, const struct fkp_reply *r)
 {
 	struct perf *pf = c->fc_arg;
 
+	/* Replies come in order: the PUSHBs sent, then the INFO of a timeout. */
+	if (pf->pf_inflight == 0) {
+		on_info(pf, r);
+		return;
+	}
 	pf->pf_inflight--;
 	if (r->r_type == FKP_R_ERROR) {
 		fprintf(stderr, "fkworkerctl: perf-test: PUSHB refused: %.*s\n",
@@ -209,15 +234,7 @@ on_reply(struct fkc *c, const struct fkp_reply *r)
 	}
 	if (r->r_type == FKP_R_BULK)
 		count_rejected(pf, r);
-	if (pf->pf_next < pf->pf_o->po_jobs) {
-		fill_window(pf);
-		return;
-	}
-	if (pf->pf_inflight > 0)
-		return;
-	pf->pf_pushed_all = 1;
-	pf->pf_push_ms = now_ms();
-	fkc_close(&pf->pf_conn, 1);
+	fill_window(pf);
 }
 
 static void
@@ -226,99 +243,18 @@ on_close(struct fkc *c, enum fkc_close kind, const char *why)
 	struct perf *pf = c->fc_arg;
 
 	FKW_UNUSED(kind);
+	pf->pf_conn_up = 0;
+	snprintf(pf->pf_server.ps_why, sizeof(pf->pf_server.ps_why),
+	    "the connection to the server closed: %s", why);
+	/* Once every job is pushed the connection only serves a timeout's INFO. */
+	if (pf->pf_phase == PF_WAITING)
+		return;
+	if (pf->pf_phase == PF_ASKING) {
+		timed_out_report(pf);
+		return;
+	}
 	fprintf(stderr, "fkworkerctl: perf-test: faktory: %s\n", why);
 	finish(pf, CTL_EX_ERROR);
-}
-
-static int
-track_add(struct ptrack *k, uint64_t t, uint64_t d)
-{
-	if (k->pt_n == k->pt_cap) {
-		size_t cap = k->pt_cap ? 2 * k->pt_cap : 16;
-		uint64_t *nt = realloc(k->pt_t, cap * sizeof(*nt));
-		uint64_t *nd = nt ? realloc(k->pt_d, cap * sizeof(*nd)) : NULL;
-		if (nt != NULL)
-			k->pt_t = nt;
-		if (nd == NULL)
-			return -1;
-		k->pt_d = nd;
-		k->pt_cap = cap;
-	}
-	k->pt_t[k->pt_n] = t;
-	k->pt_d[k->pt_n++] = d;
-	return 0;
-}
-
-/* Records each child's newly published count; a child starts from its baseline at t0. */
-static void
-track_status(struct perf *pf, const struct ctl_status *st)
-{
-	for (uint32_t i = 0; i < st->st_nchild; i++) {
-		const struct ctl_child *c = &st->st_child[i];
-		uint64_t d = c->cc_processed + c->cc_failed;
-		struct ptrack *k = NULL;
-
-		if (c->cc_pid == 0 || c->cc_sampled_ms < pf->pf_t0)
-			continue;
-		for (size_t j = 0; j < pf->pf_ntrack; j++)
-			if (pf->pf_track[j].pt_pid == c->cc_pid)
-				k = &pf->pf_track[j];
-		if (k == NULL) {
-			struct ptrack *nk = realloc(pf->pf_track,
-			    (pf->pf_ntrack + 1) * sizeof(*nk));
-			uint64_t base = 0;
-			if (nk == NULL)
-				continue;
-			pf->pf_track = nk;
-			k = &nk[pf->pf_ntrack++];
-			memset(k, 0, sizeof(*k));
-			k->pt_pid = c->cc_pid;
-			for (uint32_t b = 0; b < pf->pf_base->st_nchild; b++)
-				if (pf->pf_base->st_child[b].cc_pid == c->cc_pid)
-					base = pf->pf_base->st_child[b].cc_processed +
-					    pf->pf_base->st_child[b].cc_failed;
-			track_add(k, pf->pf_t0, base);
-		}
-		if (d != k->pt_d[k->pt_n - 1] && c->cc_sampled_ms > k->pt_t[k->pt_n - 1])
-			track_add(k, c->cc_sampled_ms, d);
-	}
-}
-
-/*
- * When a child did its last job: between its last two records. The rate of
- * the interval before says how far into the last one it still worked.
- */
-static uint64_t
-track_end(const struct ptrack *k)
-{
-	size_t j = k->pt_n - 1;
-	double r;
-
-	if (k->pt_n < 3 || k->pt_t[j - 1] <= k->pt_t[j - 2])
-		return k->pt_t[j];
-	r = (double)(k->pt_d[j - 1] - k->pt_d[j - 2]) / (double)(k->pt_t[j - 1] - k->pt_t[j - 2]);
-	if (r <= 0)
-		return k->pt_t[j];
-	double est = (double)k->pt_t[j - 1] + (double)(k->pt_d[j] - k->pt_d[j - 1]) / r;
-	return est < (double)k->pt_t[j] ? (uint64_t)est : k->pt_t[j];
-}
-
-static uint64_t
-run_end(const struct perf *pf, const struct ctl_status *st)
-{
-	uint64_t end = 0;
-
-	for (size_t i = 0; i < pf->pf_ntrack; i++) {
-		const struct ptrack *k = &pf->pf_track[i];
-		uint64_t e;
-		if (k->pt_n < 2)
-			continue;
-		if ((e = track_end(k)) > end)
-			end = e;
-	}
-	if (end > pf->pf_t0)
-		return end;
-	return st->st_sampled_ms > pf->pf_t0 ? st->st_sampled_ms : now_ms();
 }
 
 static void
@@ -326,7 +262,7 @@ poll_fired(struct ev_loop *loop, struct ev_timer *t)
 {
 	struct perf *pf = t->tm_arg;
 	struct ctl_status *st;
-	uint64_t done, target = (uint64_t)(pf->pf_o->po_jobs - pf->pf_rejected);
+	uint64_t done;
 
 	if (status_now(pf, &st) == -1) {
 		finish(pf, CTL_EX_UNAVAILABLE);
@@ -334,35 +270,53 @@ poll_fired(struct ev_loop *loop, struct ev_timer *t)
 	}
 	ctl_status_free(pf->pf_last);
 	pf->pf_last = st;
-	if (pf->pf_t0 != 0)
-		track_status(pf, st);
-	done = done_of(st) > pf->pf_base_done ? done_of(st) - pf->pf_base_done : 0;
-	if (pf->pf_pushed_all && done >= target) {
-		pf->pf_end = run_end(pf, st);
+	done = ctl_perf_done_of(st);
+	pf->pf_done = done > pf->pf_base_done ? done - pf->pf_base_done : 0;
+	fill_window(pf);
+	if (pf->pf_phase == PF_WAITING &&
+	    pf->pf_done >= (uint64_t)(pf->pf_next - pf->pf_rejected)) {
+		/* The master knows when the last job was counted: that ends the run. */
+		pf->pf_end = st->st_last_done_ms > pf->pf_t0 ? st->st_last_done_ms : now_ms();
 		cpu_read(&pf->pf_cpu1);
-		finish(pf, 0);
+		finish(pf, ctl_perf_report(pf));
 		return;
 	}
 	if (pf->pf_t0 && now_ms() - pf->pf_progress >= PROGRESS_MS) {
 		pf->pf_progress = now_ms();
 		fprintf(stderr, "perf-test: %lld pushed, %" PRIu64 " done...\n", pf->pf_next,
-		    done);
+		    pf->pf_done);
 	}
 	ev_timer_start(loop, t, POLL_MS);
+}
+
+static void
+info_fired(struct ev_loop *loop, struct ev_timer *t)
+{
+	struct perf *pf = t->tm_arg;
+
+	FKW_UNUSED(loop);
+	snprintf(pf->pf_server.ps_why, sizeof(pf->pf_server.ps_why),
+	    "the server did not answer INFO within %d s", INFO_WAIT_MS / 1000);
+	timed_out_report(pf);
 }
 
 static void
 deadline_fired(struct ev_loop *loop, struct ev_timer *t)
 {
 	struct perf *pf = t->tm_arg;
-	uint64_t done = pf->pf_last ? done_of(pf->pf_last) - pf->pf_base_done : 0;
 
-	FKW_UNUSED(loop);
-	fprintf(stderr, "fkworkerctl: perf-test: timed out after %d s: %lld pushed, %"
-	    PRIu64 " done (are there workers for jobtype %s on queue %s?)\n",
-	    pf->pf_o->po_timeout, pf->pf_next, done, pf->pf_o->po_jobtype,
-	    pf->pf_o->po_queue);
-	finish(pf, CTL_EX_ERROR);
+	FKW_UNUSED(t);
+	pf->pf_timed_out = 1;
+	ev_timer_stop(loop, &pf->pf_poll);
+	/* What the server still holds says where the missing jobs are. */
+	if (pf->pf_conn_up && fkp_enc_simple(fkc_wbuf(&pf->pf_conn), "INFO") == 0) {
+		pf->pf_infos++;
+		pf->pf_phase = PF_ASKING;
+		fkc_flush(&pf->pf_conn);
+		ev_timer_start(loop, &pf->pf_info, INFO_WAIT_MS);
+		return;
+	}
+	timed_out_report(pf);
 }
 
 /* Password and TLS: the URL's, else FAKTORY_PASSWORD, else the configuration file's. */
@@ -407,42 +361,6 @@ setup_conn(struct perf *pf, const char *url, struct fkw_conf **cfp)
 	return 0;
 }
 
-static void
-report(struct perf *pf)
-{
-	const struct ctl_status *st = pf->pf_last;
-	double secs = (double)(pf->pf_end - pf->pf_t0) / 1000;
-	unsigned long long tot = pf->pf_cpu1.ct_total - pf->pf_cpu0.ct_total;
-	unsigned long long idle = pf->pf_cpu1.ct_idle - pf->pf_cpu0.ct_idle;
-	long long n = pf->pf_o->po_jobs - pf->pf_rejected;
-
-	if (secs <= 0)
-		secs = 0.001;
-	printf("perf-test: pushed %lld %s jobs to queue %s in batches of %d in %.3f s\n",
-	    pf->pf_o->po_jobs, pf->pf_o->po_jobtype, pf->pf_o->po_queue, pf->pf_o->po_batch,
-	    (double)(pf->pf_push_ms - pf->pf_t0) / 1000);
-	if (pf->pf_rejected > 0)
-		printf("perf-test: %lld jobs rejected by the server\n", pf->pf_rejected);
-	if (tot > 0)
-		printf("perf-test: host CPU %.0f%% busy during the run (%ld cores)\n",
-		    100.0 * (double)(tot - idle) / (double)tot, sysconf(_SC_NPROCESSORS_ONLN));
-	for (uint32_t i = 0; i < st->st_nchild; i++) {
-		const struct ctl_child *c = &st->st_child[i];
-		uint64_t base = 0, d;
-
-		if (c->cc_pid == 0)
-			continue;
-		for (uint32_t j = 0; j < pf->pf_base->st_nchild; j++)
-			if (pf->pf_base->st_child[j].cc_pid == c->cc_pid)
-				base = pf->pf_base->st_child[j].cc_processed +
-				    pf->pf_base->st_child[j].cc_failed;
-		d = c->cc_processed + c->cc_failed - base;
-		printf("child %d (cpu %d, pid %d): %" PRIu64 " jobs, %.0f jobs/s\n",
-		    c->cc_index, c->cc_cpu, c->cc_pid, d, (double)d / secs);
-	}
-	printf("%lld jobs in %.3f s: %.0f jobs/s\n", n, secs, (double)n / secs);
-}
-
 static int
 jobtype_literal(struct perf *pf)
 {
@@ -453,6 +371,17 @@ jobtype_literal(struct perf *pf)
 	pf->pf_jobtype = json_dumps(s, JSON_ENCODE_ANY);
 	json_decref(s);
 	return pf->pf_jobtype == NULL ? -1 : 0;
+}
+
+/* The default --timeout: a minute, plus a second per 1000 jobs (or the --seconds). */
+static int
+timeout_s(const struct ctl_perf_opts *o)
+{
+	if (o->po_timeout > 0)
+		return o->po_timeout;
+	if (o->po_seconds > 0)
+		return o->po_seconds + 60;
+	return 60 + (int)(o->po_jobs / 1000);
 }
 
 static int
@@ -473,16 +402,31 @@ run(struct perf *pf)
 	fkc_init(&pf->pf_conn, pf->pf_loop, &pf->pf_params, &ops, pf);
 	ev_timer_init(&pf->pf_poll, poll_fired, pf);
 	ev_timer_init(&pf->pf_deadline, deadline_fired, pf);
+	ev_timer_init(&pf->pf_info, info_fired, pf);
 	ev_timer_start(pf->pf_loop, &pf->pf_poll, POLL_MS);
-	ev_timer_start(pf->pf_loop, &pf->pf_deadline, (uint64_t)pf->pf_o->po_timeout * 1000);
+	pf->pf_timeout_s = timeout_s(pf->pf_o);
+	ev_timer_start(pf->pf_loop, &pf->pf_deadline, (uint64_t)pf->pf_timeout_s * 1000);
 	fkc_connect(&pf->pf_conn);
 	if (pf->pf_exit < 0 && ev_run(pf->pf_loop) == -1)
 		pf->pf_exit = CTL_EX_ERROR;
-	if (pf->pf_exit == 0)
-		report(pf);
+	if (pf->pf_conn_up)
+		fkc_close(&pf->pf_conn, 1);
 	fkc_free(&pf->pf_conn);
 	ev_loop_free(pf->pf_loop);
 	return pf->pf_exit;
+}
+
+/* A host that fetches nothing would leave the jobs queued: say so instead. */
+static int
+host_can_run(const struct ctl_status *st)
+{
+	if (strcmp(st->st_state, "quiet") == 0 || strcmp(st->st_state, "stopping") == 0) {
+		fprintf(stderr, "fkworkerctl: perf-test: fkworker is %s: it fetches no new "
+		    "jobs, so the jobs pushed would not run; refusing (restart it to end "
+		    "quiet)\n", st->st_state);
+		return 0;
+	}
+	return 1;
 }
 
 int
@@ -503,10 +447,21 @@ ctl_perf_run(int ctlfd, const char *sockpath, const struct ctl_perf_opts *o)
 	}
 	if (status_now(&pf, &pf.pf_base) == -1)
 		return CTL_EX_UNAVAILABLE;
-	pf.pf_base_done = done_of(pf.pf_base);
-	printf("perf-test: %lld jobs to %s via fkworker at %s (%u children, concurrency %u)\n",
-	    o->po_jobs, o->po_url ? o->po_url : pf.pf_base->st_url, sockpath,
-	    pf.pf_base->st_cpus, pf.pf_base->st_concurrency);
+	pf.pf_base_done = ctl_perf_done_of(pf.pf_base);
+	if (!host_can_run(pf.pf_base)) {
+		ctl_status_free(pf.pf_base);
+		return CTL_EX_ERROR;
+	}
+	if (o->po_seconds > 0)
+		printf("perf-test: jobs for %d s to %s via fkworker at %s (%u children, "
+		    "concurrency %u)\n", o->po_seconds, o->po_url ? o->po_url :
+		    pf.pf_base->st_url, sockpath, pf.pf_base->st_cpus,
+		    pf.pf_base->st_concurrency);
+	else
+		printf("perf-test: %lld jobs to %s via fkworker at %s (%u children, "
+		    "concurrency %u)\n", o->po_jobs, o->po_url ? o->po_url :
+		    pf.pf_base->st_url, sockpath, pf.pf_base->st_cpus,
+		    pf.pf_base->st_concurrency);
 	fflush(stdout);
 	if (jobtype_literal(&pf) == 0 &&
 	    setup_conn(&pf, o->po_url ? o->po_url : pf.pf_base->st_url, &cf) == 0)
@@ -517,11 +472,6 @@ ctl_perf_run(int ctlfd, const char *sockpath, const struct ctl_perf_opts *o)
 	buf_free(&pf.pf_batch);
 	ctl_status_free(pf.pf_base);
 	ctl_status_free(pf.pf_last);
-	for (size_t i = 0; i < pf.pf_ntrack; i++) {
-		free(pf.pf_track[i].pt_t);
-		free(pf.pf_track[i].pt_d);
-	}
-	free(pf.pf_track);
 	conf_free(cf);
 	return rc;
 }

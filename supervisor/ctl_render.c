@@ -175,12 +175,26 @@ text_host(FILE *f, const struct ctl_status *st)
 	text_queues(f, st);
 }
 
+/* One line per (jobtype, errtype) that failed: what went wrong, and how often. */
+static void
+text_failures(FILE *f, const struct ctl_status *st)
+{
+	for (uint32_t i = 0; i < st->st_nfailures; i++) {
+		const struct ctl_failure *x = &st->st_failures[i];
+
+		if (x->cf_failed > 0)
+			fprintf(f, "failed     %-20s %-20s %" PRIu64 "\n", x->cf_jobtype,
+			    x->cf_errtype, x->cf_failed);
+	}
+}
+
 void
 ctl_render_text(FILE *f, const struct ctl_status *st)
 {
 	char cpu[16], conns[32], fetch[32], rtt[32], rss[32], up[32];
 
 	text_host(f, st);
+	text_failures(f, st);
 	fprintf(f, "\n%-5s %-4s %-8s %-9s %6s %5s %-9s %-9s %8s %12s %8s %9s %6s %5s %10s %8s "
 	    "%8s\n", "CHILD", "CPU", "PID", "STATE", "SLOTS", "BUSY", "CONNS", "FETCH", "RTT",
 	    "PROCESSED", "FAILED", "JOBS/S", "CPU%", "SAT%", "RSS", "RESTARTS", "UPTIME");
@@ -276,7 +290,7 @@ int
 ctl_render_json(FILE *f, const struct ctl_status *st)
 {
 	json_t *root = json_fields(ctl_status_fields, st);
-	json_t *q = json_object(), *ch = json_array();
+	json_t *q = json_object(), *ch = json_array(), *jt = json_array(), *fb = json_array();
 	int rc;
 
 	json_unknowns(root, st);
@@ -285,8 +299,14 @@ ctl_render_json(FILE *f, const struct ctl_status *st)
 		    json_integer(st->st_queues[i].cq_size));
 	for (uint32_t i = 0; i < st->st_nchild; i++)
 		json_array_append_new(ch, json_fields(ctl_child_fields, &st->st_child[i]));
+	for (uint32_t i = 0; i < st->st_njobtypes; i++)
+		json_array_append_new(jt, json_fields(ctl_jobtype_fields, &st->st_jobtypes[i]));
+	for (uint32_t i = 0; i < st->st_nfailures; i++)
+		json_array_append_new(fb, json_fields(ctl_failure_fields, &st->st_failures[i]));
 	json_object_set_new(root, "queues", q);
 	json_object_set_new(root, "queue_list", json_queue_list(st));
+	json_object_set_new(root, "jobtypes", jt);
+	json_object_set_new(root, "failed_by", fb);
 	json_object_set_new(root, "children", ch);
 	rc = json_dumpf(root, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	fputc('\n', f);

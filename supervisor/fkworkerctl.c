@@ -14,6 +14,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "ctl_sample.h"
 #include "sup.h"
 
@@ -53,9 +55,10 @@ usage(FILE *f)
 	    "                       samples the host and says what limits it, and what to do\n"
 	    "  top [--plain] [-n FRAMES]\n"
 	    "                       live status and verdict, refreshed every second (q quits)\n"
-	    "  perf-test N [--batch 100] [--jobtype noop] [--queue default] [--url URL]\n"
-	    "            [--timeout 300]\n"
-	    "                       push N jobs and measure jobs/sec end to end\n"
+	    "  perf-test N [--batch 100] [--jobtype noop] [--args JSON] [--queue default]\n"
+	    "            [--url URL] [--timeout S] [--seconds S]\n"
+	    "                       push N jobs (or push for S seconds) and measure\n"
+	    "                       jobs/sec end to end\n"
 	    "  -s SOCKET            control socket (default " CONF_DEFAULT_SOCKET ")\n"
 	    "  -c CONF              read control.socket from this configuration file\n"
 	    "  --version            print the version and exit\n");
@@ -254,6 +257,34 @@ number(const char *s, long long min, long long max, long long *v, const char *wh
 	return 0;
 }
 
+/* --args: a JSON array, kept in its compact form for the jobs' "args". */
+static char *
+json_args(const char *val)
+{
+	json_error_t e;
+	json_t *a;
+	char *s;
+
+	if (val == NULL) {
+		fprintf(stderr, "fkworkerctl: perf-test: --args: missing\n");
+		return NULL;
+	}
+	if ((a = json_loads(val, JSON_DECODE_ANY, &e)) == NULL) {
+		fprintf(stderr, "fkworkerctl: perf-test: --args: not JSON: %s at "
+		    "character %d\n", e.text, e.position);
+		return NULL;
+	}
+	if (!json_is_array(a)) {
+		fprintf(stderr, "fkworkerctl: perf-test: --args: a job's args must be a "
+		    "JSON array, e.g. '[100]'\n");
+		json_decref(a);
+		return NULL;
+	}
+	s = json_dumps(a, JSON_COMPACT);
+	json_decref(a);
+	return s;
+}
+
 static int
 run_perf(const struct ctx *x, int argc, char **argv)
 {
@@ -263,24 +294,30 @@ run_perf(const struct ctx *x, int argc, char **argv)
 	 */
 	struct ctl_perf_opts o = {
 		.po_batch = 100, .po_jobtype = "noop", .po_queue = "default",
-		.po_timeout = 300, .po_window = 64,
+		.po_timeout = 0, .po_window = 64, .po_args = "[]",
 	};
+	char *args = NULL;
 	long long v;
+	int first = 0, rc;
 
-	if (argc < 1 || number(argv[0], 1, 1000000000, &o.po_jobs, "N") == -1)
-		return EX_USAGE_;
+	/* N, unless the run is timed (--seconds). */
+	if (argc >= 1 && strncmp(argv[0], "--", 2) != 0) {
+		if (number(argv[0], 1, 1000000000, &o.po_jobs, "N") == -1)
+			return EX_USAGE_;
+		first = 1;
+	}
 	o.po_conf = x->x_conf;
 	/* Every option takes a value: walk them in pairs. */
-	for (int i = 1; i < argc; i += 2) {
+	for (int i = first; i < argc; i += 2) {
 		const char *opt = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
 
 		if (strcmp(opt, "--batch") == 0) {
 			if (number(val, 1, 100000, &v, "--batch") == -1)
-				return EX_USAGE_;
+				goto usage;
 			o.po_batch = (int)v;
 		} else if (strcmp(opt, "--timeout") == 0) {
 			if (number(val, 1, 86400, &v, "--timeout") == -1)
-				return EX_USAGE_;
+				goto usage;
 			o.po_timeout = (int)v;
 		} else if (strcmp(opt, "--jobtype") == 0 && val != NULL) {
 			o.po_jobtype = val;
@@ -288,11 +325,29 @@ run_perf(const struct ctx *x, int argc, char **argv)
 			o.po_queue = val;
 		} else if (strcmp(opt, "--url") == 0 && val != NULL) {
 			o.po_url = val;
+		} else if (strcmp(opt, "--seconds") == 0) {
+			if (number(val, 1, 86400, &v, "--seconds") == -1)
+				goto usage;
+			o.po_seconds = (int)v;
+		} else if (strcmp(opt, "--args") == 0) {
+			free(args);
+			if ((args = json_args(val)) == NULL)
+				goto usage;
+			o.po_args = args;
 		} else {
-			return EX_USAGE_;
+			goto usage;
 		}
 	}
-	return ctl_perf_run(x->x_fd, x->x_sock, &o);
+	if (o.po_jobs == 0 && o.po_seconds == 0) {
+		fprintf(stderr, "fkworkerctl: perf-test: N (jobs) or --seconds S is needed\n");
+		goto usage;
+	}
+	rc = ctl_perf_run(x->x_fd, x->x_sock, &o);
+	free(args);
+	return rc;
+usage:
+	free(args);
+	return EX_USAGE_;
 }
 
 static int
@@ -350,7 +405,7 @@ static const struct cmd cmds[] = {
 	{ "diagnose", run_diagnose, "diagnose [--seconds 10] [--json]", 0 },
 	{ "top", run_top, "top [--plain] [-n FRAMES]", 0 },
 	{ "perf-test", run_perf, "perf-test N [--batch 100] [--jobtype noop] "
-	    "[--queue default] [--url URL] [--timeout 300]", 0 },
+	    "[--args JSON] [--queue default] [--url URL] [--timeout S] [--seconds S]", 0 },
 };
 
 /*

@@ -99,6 +99,7 @@ struct sup_child {
 struct sup_index {
 	int		ix_crashes;	/* consecutive, for the backoff */
 	uint32_t	ix_restarts;	/* every respawn after the first start */
+	uint64_t	ix_gone_done;	/* jobs counted by its children that are gone */
 };
 
 struct sup_env {
@@ -243,6 +244,32 @@ void	sup_load_child(const struct sup_child *, struct ctl_child *);
 /* The jobs running now, longest first, at most limit rows; NULL on ENOMEM. */
 struct ctl_busy *sup_busy_build(uint32_t limit);
 
+/* sup_count.c */
+/* A child is gone: adds its exact counters to the host totals. */
+void	sup_count_fold(const struct sup_child *);
+/* The host's exact counts: the gone tally plus every live child's counters. */
+void	sup_count_host(struct stats_tally *);
+/* A live child's exact totals and the time of its last count (0s otherwise). */
+void	sup_count_child(const struct sup_child *, uint64_t *processed, uint64_t *failed,
+	    uint64_t *last_ms);
+/* Jobs counted by every child of an index so far, dead ones included. */
+uint64_t sup_count_index_done(int index);
+/* A dead child's in-flight entry whose report the child counted: nothing to FAIL. */
+int	sup_count_was_counted(const struct sup_child *, const struct stats_inflight *);
+/* The master queued a FAIL (errtype) for the entry's job: -1 on ENOMEM. */
+int	sup_count_note(const struct sup_child *, const struct stats_inflight *,
+	    const char *errtype);
+/* The FAIL line of the last note could not be queued after all. */
+void	sup_count_note_drop(void);
+enum sup_count_answer {
+	SUP_COUNT_OK,		/* +OK */
+	SUP_COUNT_NOT_FOUND,	/* -ERR Job not found */
+	SUP_COUNT_REFUSED,	/* any other error */
+};
+/* The server answered the oldest FAIL line: count what it took. */
+void	sup_count_answer(enum sup_count_answer);
+void	sup_count_free(void);
+
 /* sup_status.c */
 /* Builds the status reply; free with ctl_status_free. NULL on ENOMEM. */
 struct ctl_status *sup_status_build(void);
@@ -300,20 +327,25 @@ enum ctl_check	ctl_check_unreachable(int errnum);
 void	ctl_check_print(FILE *, enum ctl_check, const char *why, const struct ctl_status *st);
 
 struct ctl_perf_opts {
-	long long	 po_jobs;
+	long long	 po_jobs;	/* 0 with po_seconds: as many as fit */
 	int		 po_batch;
 	const char	*po_jobtype;
 	const char	*po_queue;
 	const char	*po_url;	/* NULL: the master's (from status) */
 	const char	*po_conf;	/* password and TLS settings, or NULL */
-	int		 po_timeout;	/* s */
+	int		 po_timeout;	/* s; 0: derived from po_jobs or po_seconds */
 	int		 po_window;	/* PUSHB batches in flight */
+	const char	*po_args;	/* the jobs' args, a compact JSON array */
+	int		 po_seconds;	/* duration mode: push for this long; 0: off */
 };
 
 /*
- * Pushes po_jobs jobs with PUSHB, waits until the master's processed +
- * failed counters grew by as many, prints the host CPU use, per-child rates
- * and last the line "N jobs in S s: R jobs/s". Returns an exit status.
+ * Pushes po_jobs jobs with PUSHB (or, with po_seconds, pushes for that long),
+ * waits until the master's exact processed + failed counts grew by as many,
+ * prints the host CPU use, per-child counts and last the line "P jobs in S s:
+ * R jobs/s" (P: jobs processed). Returns an exit status: 0 when every job was
+ * processed, 1 when jobs failed or the run timed out (with a line naming
+ * what is missing), 69 when the master cannot be reached.
  */
 int	ctl_perf_run(int ctlfd, const char *sockpath, const struct ctl_perf_opts *);
 

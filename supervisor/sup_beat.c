@@ -360,10 +360,15 @@ on_fail(const struct fkp_reply *r)
 
 	if (r->r_type == FKP_R_ERROR) {
 		/* The job was ACKed after all, or already expired: nothing to redo. */
-		if (r->r_msg_len >= 13 && strncasecmp(r->r_msg, "job not found", 13) == 0)
+		if (r->r_msg_len >= 13 && strncasecmp(r->r_msg, "job not found", 13) == 0) {
 			log_debug("faktory: FAIL: %.*s", (int)r->r_len, r->r_data);
-		else
+			sup_count_answer(SUP_COUNT_NOT_FOUND);
+		} else {
 			log_warnx("faktory: FAIL refused: %.*s", (int)r->r_len, r->r_data);
+			sup_count_answer(SUP_COUNT_REFUSED);
+		}
+	} else {
+		sup_count_answer(SUP_COUNT_OK);
 	}
 	buf_consume(&fails, n);
 	fails_sent = fails_sent > n ? fails_sent - n : 0;
@@ -411,10 +416,19 @@ sup_beat_fail_inflight(struct sup_child *c, const char *errtype, const char *mes
 
 		if (e->if_jid[0] == '\0')
 			continue;
+		/* The server answered its report and the child counted it: done. */
+		if (sup_count_was_counted(c, e)) {
+			memset(e, 0, sizeof(*e));
+			continue;
+		}
 		/* Written by a process that may have died mid-copy: bound it ourselves. */
 		len = strnlen(e->if_jid, sizeof(e->if_jid) - 1);
-		if (fkp_enc_fail(&fails, e->if_jid, len, errtype, message, NULL, 0) == 0)
-			n++;
+		if (sup_count_note(c, e, errtype) == 0) {
+			if (fkp_enc_fail(&fails, e->if_jid, len, errtype, message, NULL, 0) == 0)
+				n++;
+			else
+				sup_count_note_drop();
+		}
 		memset(e, 0, sizeof(*e));
 	}
 	if (n == 0)
@@ -510,6 +524,7 @@ sup_beat_close(void)
 	buf_free(&expect);
 	buf_free(&fails);
 	sup_queues_free();
+	sup_count_free();
 	if (tls != NULL)
 		SSL_CTX_free(tls);
 	tls = NULL;

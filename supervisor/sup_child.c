@@ -579,6 +579,7 @@ child_exited(struct sup_child *c, int st)
 	kill_exec_groups(c);
 	sup_stats_drain(c);
 	sup_stats_fold(c);
+	sup_count_fold(c);
 	fail_leftovers(c, st);
 	chan_close(c);
 	describe_status(st, what, sizeof(what));

@@ -123,10 +123,15 @@ sup_stats_fold(struct sup_child *c)
 	c->ch_dropped = 0;
 }
 
-/* Host totals right now: the folded past plus every position's last record. */
+/*
+ * Host totals right now: the folded past plus every position's last record;
+ * processed and failed are the exact counts (sup_count.c), not the records'.
+ */
 static void
-host_totals(struct stats_counters *t, uint64_t *dropped)
+host_totals(struct stats_counters *t, uint64_t *dropped, uint64_t *last_done_ms)
 {
+	static struct stats_tally exact;
+
 	*t = folded;
 	t->sc_njt = 0;
 	*dropped = folded_dropped;
@@ -134,6 +139,11 @@ host_totals(struct stats_counters *t, uint64_t *dropped)
 		add_counters(t, &sup_env->se_child[p].ch_last);
 		*dropped += sup_env->se_child[p].ch_dropped;
 	}
+	sup_count_host(&exact);
+	t->sc_processed = exact.ty_processed;
+	t->sc_failed = exact.ty_failed;
+	if (last_done_ms != NULL)
+		*last_done_ms = exact.ty_last_ms;
 }
 
 static void
@@ -148,12 +158,15 @@ drain_fired(struct ev_loop *loop, struct ev_timer *t)
 static void
 push_child_sample(struct sup_child *c, uint64_t now)
 {
+	uint64_t p, f, last;
+
 	if (c->ch_nrate == SUP_RATE_SAMPLES) {
 		memmove(c->ch_rate, c->ch_rate + 1, sizeof(c->ch_rate) - sizeof(c->ch_rate[0]));
 		c->ch_nrate--;
 	}
+	sup_count_child(c, &p, &f, &last);
 	c->ch_rate[c->ch_nrate].sa_ms = now;
-	c->ch_rate[c->ch_nrate].sa_done = c->ch_last.sc_processed + c->ch_last.sc_failed;
+	c->ch_rate[c->ch_nrate].sa_done = p + f;
 	c->ch_nrate++;
 }
 
@@ -163,7 +176,7 @@ sample_fired(struct ev_loop *loop, struct ev_timer *t)
 	struct stats_counters tot;
 	uint64_t now = now_ms(), dropped;
 
-	host_totals(&tot, &dropped);
+	host_totals(&tot, &dropped, NULL);
 	if (nhist == SUP_RATE_SAMPLES) {
 		memmove(hist, hist + 1, sizeof(hist) - sizeof(hist[0]));
 		nhist--;
@@ -193,7 +206,7 @@ sup_stats_host(struct ctl_status *st)
 	uint64_t now = now_ms(), lat[STATS_LAT_BUCKETS], n = 0;
 	const uint64_t *use = tot.sc_lat;
 
-	host_totals(&tot, &st->st_dropped);
+	host_totals(&tot, &st->st_dropped, &st->st_last_done_ms);
 	st->st_processed = tot.sc_processed;
 	st->st_failed = tot.sc_failed;
 	st->st_fetches = tot.sc_fetches;
@@ -252,9 +265,13 @@ child_state(const struct sup_child *c)
 void
 sup_stats_child(const struct sup_child *c, struct ctl_child *cc)
 {
-	uint64_t now = now_ms(), done = c->ch_last.sc_processed + c->ch_last.sc_failed;
+	uint64_t now = now_ms(), done, processed, failed, last;
 
+	sup_count_child(c, &processed, &failed, &last);
+	done = processed + failed;
 	memset(cc, 0, sizeof(*cc));
+	cc->cc_last_done_ms = last;
+	cc->cc_index_done = sup_count_index_done(c->ch_index);
 	cc->cc_index = c->ch_index;
 	cc->cc_cpu = c->ch_ctx.wc_cpu;
 	snprintf(cc->cc_state, sizeof(cc->cc_state), "%s", child_state(c));
@@ -270,8 +287,8 @@ sup_stats_child(const struct sup_child *c, struct ctl_child *cc)
 	cc->cc_window = c->ch_slot.sl_window;
 	cc->cc_fetching = c->ch_slot.sl_fetching;
 	cc->cc_fetch_rtt_us = c->ch_slot.sl_fetch_rtt_us;
-	cc->cc_processed = c->ch_last.sc_processed;
-	cc->cc_failed = c->ch_last.sc_failed;
+	cc->cc_processed = processed;
+	cc->cc_failed = failed;
 	cc->cc_rss_kb = c->ch_last.sc_rss_kb;
 	cc->cc_uptime_ms = now - c->ch_spawned_ms;
 	cc->cc_sampled_ms = c->ch_sampled_ms;

@@ -28,6 +28,34 @@ url_public(const struct fkp_url *u, char *buf, size_t len)
 	    u->u_port);
 }
 
+/* Exact counts per jobtype and failures per (jobtype, errtype). */
+static int
+add_counts(struct ctl_status *st)
+{
+	static struct stats_tally t;
+
+	sup_count_host(&t);
+	if (t.ty_njt > 0 && (st->st_jobtypes = calloc(t.ty_njt,
+	    sizeof(*st->st_jobtypes))) == NULL)
+		return -1;
+	for (uint32_t i = 0; i < t.ty_njt; i++) {
+		struct ctl_jobtype *j = &st->st_jobtypes[st->st_njobtypes++];
+		snprintf(j->cj_name, sizeof(j->cj_name), "%s", t.ty_jt[i].tj_name);
+		j->cj_processed = t.ty_jt[i].tj_processed;
+		j->cj_failed = t.ty_jt[i].tj_failed;
+	}
+	if (t.ty_nfe > 0 && (st->st_failures = calloc(t.ty_nfe,
+	    sizeof(*st->st_failures))) == NULL)
+		return -1;
+	for (uint32_t i = 0; i < t.ty_nfe; i++) {
+		struct ctl_failure *f = &st->st_failures[st->st_nfailures++];
+		snprintf(f->cf_jobtype, sizeof(f->cf_jobtype), "%s", t.ty_fe[i].tf_jobtype);
+		snprintf(f->cf_errtype, sizeof(f->cf_errtype), "%s", t.ty_fe[i].tf_errtype);
+		f->cf_failed = t.ty_fe[i].tf_failed;
+	}
+	return 0;
+}
+
 static int
 add_children(struct ctl_status *st)
 {
@@ -75,7 +103,7 @@ sup_status_build(void)
 	sup_stats_host(st);
 	sup_load_host(st);
 	sup_queues_fill(st, now_ms());
-	if (add_children(st) == -1) {
+	if (add_counts(st) == -1 || add_children(st) == -1) {
 		ctl_status_free(st);
 		return NULL;
 	}

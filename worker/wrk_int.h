@@ -92,6 +92,8 @@ struct wrk_slot {
 	struct wrk_conn		*sl_report_via;	/* where the RP_SENT report went */
 	int			 sl_report_ok;	/* ACK (1) or FAIL (0) */
 	int			 sl_jt;		/* per-jobtype stats index of the job */
+	int			 sl_cnt_jt;	/* exact counters: jobtype index (wrk_count.c) */
+	int			 sl_cnt_fe;	/* exact counters: failure pair index, -1 for an ACK */
 	uint64_t		 sl_report_us;	/* job run time */
 	struct buf		 sl_report;	/* the encoded ACK / FAIL line */
 	struct buf		 sl_raw;	/* the running job's JSON text (jb_raw) */
@@ -247,6 +249,21 @@ void	wrk_stats_job_started(struct wrk_slot *);
 void	wrk_stats_report_confirmed(struct wrk_slot *);
 void	wrk_stats_state(enum stats_state);
 void	wrk_stats_publish(void);
+
+/* wrk_count.c */
+/* A job starts running in the slot: its in-flight entry says so. */
+void	wrk_count_started(struct wrk_slot *, const char *jobtype, const char *queue,
+	    const char *jid, size_t jidlen);
+/* Its report is encoded: an ACK (errtype NULL) or a FAIL of errtype. */
+void	wrk_count_report(struct wrk_slot *, const char *jobtype, const char *jid,
+	    size_t jidlen, const char *errtype);
+/* The server answered the report: count it, free the in-flight entry. */
+void	wrk_count_confirmed(struct wrk_slot *);
+/*
+ * The server refused the report with an error other than "Job not found"
+ * (which means an earlier copy got there): it took nothing, count nothing.
+ */
+void	wrk_count_refused(struct wrk_slot *);
 
 /* wrk_main.c */
 /* A slot's state changed in a way the lifecycle cares about (drain progress). */

@@ -86,6 +86,9 @@ fail_now(struct wrk_slot *s, const char *jid, size_t jidlen, const char *errtype
 	s->sl_report_ok = 0;
 	s->sl_report_us = 0;
 	s->sl_jt = -1;
+	/* A bad job's jobtype, if any, is not one to count under. */
+	wrk_count_report(s, strcmp(errtype, "BadJob") == 0 ? NULL : j->jb_jobtype, jid,
+	    jidlen, errtype);
 	wrk_job_clear(j);
 	wrk_slot_job_done(s);
 }
@@ -252,6 +255,7 @@ wrk_job_done(struct wrk_job *j, int ok, const char *errtype, const char *message
 	if (r == -1)
 		log_warnx("slot %d: cannot encode the report of job %s", s->sl_index,
 		    j->jb_jid);
+	wrk_count_report(s, j->jb_jobtype, j->jb_jid, j->jb_jid_len, ok ? NULL : errtype);
 	if (!ok)
 		wrk_failog_note(j->jb_jid, j->jb_jobtype, errtype, message != NULL ? message : "");
 	wrk_job_clear(j);

@@ -115,6 +115,7 @@ wrk_slot_init(struct wrk_slot *s, int index)
 	s->sl_state = SL_IDLE;
 	s->sl_job.jb_slot = s;
 	s->sl_job.jb_inflight = -1;
+	s->sl_cnt_jt = s->sl_cnt_fe = -1;
 	buf_init(&s->sl_report);
 	buf_init(&s->sl_raw);
 	ev_timer_init(&s->sl_timer, slot_timer, s);
@@ -141,9 +142,11 @@ wrk_slot_on_report(struct wrk_slot *s, const struct fkp_reply *r)
 		 * reported) is "Job not found": nothing left to deliver. Any
 		 * other error will not change on a resend either.
 		 */
-		if (!(r->r_msg_len >= 13 && strncasecmp(r->r_msg, "job not found", 13) == 0))
+		if (!(r->r_msg_len >= 13 && strncasecmp(r->r_msg, "job not found", 13) == 0)) {
 			log_warnx("slot %d: server refused a report: %.*s", s->sl_index,
 			    (int)(r->r_len > 300 ? 300 : r->r_len), r->r_data);
+			wrk_count_refused(s);
+		}
 		wrk_env->we_stats.sc_errors++;
 	}
 	report_confirmed(s);

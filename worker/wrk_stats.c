@@ -57,49 +57,26 @@ wrk_stats_init(void)
 		x->wc_pos.sp_inflight[i].if_jid[0] = '\0';
 }
 
-/* A string copied into a fixed field, truncated and NUL-terminated. */
-static void
-copy_name(char *dst, size_t cap, const char *src)
-{
-	size_t n = src != NULL ? strnlen(src, cap - 1) : 0;
-
-	memcpy(dst, src != NULL ? src : "", n);
-	dst[n] = '\0';
-}
-
 void
 wrk_stats_job_started(struct wrk_slot *s)
 {
-	const struct stats_pos *p = &wrk_env->we_ctx->wc_pos;
 	struct wrk_job *j = &s->sl_job;
+	const char *q = json_string_value(json_object_get(j->jb_json, "queue"));
 
 	wrk_env->we_stats.sc_fetched++;
 	wrk_env->we_nbusy++;
 	s->sl_jt = jobtype_index(j->jb_jobtype);
 	/* The slot index is the entry: a slot runs one job or holds one report. */
-	if (p->sp_inflight != NULL && (uint32_t)s->sl_index < p->sp_inflight_cap &&
-	    j->jb_jid_len < STATS_JID_MAX) {
-		struct stats_inflight *e = &p->sp_inflight[s->sl_index];
-		const char *q = json_string_value(json_object_get(j->jb_json, "queue"));
-
-		e->if_start_ms = now_ms();
-		copy_name(e->if_jobtype, sizeof(e->if_jobtype), j->jb_jobtype);
-		copy_name(e->if_queue, sizeof(e->if_queue), q != NULL ? q : "default");
-		/* The jid last: a reader that sees it sees the rest of the entry. */
-		atomic_thread_fence(memory_order_release);
-		memcpy(e->if_jid, j->jb_jid, j->jb_jid_len + 1);
-	}
+	wrk_count_started(s, j->jb_jobtype, q != NULL ? q : "default", j->jb_jid, j->jb_jid_len);
 }
 
 void
 wrk_stats_report_confirmed(struct wrk_slot *s)
 {
-	const struct stats_pos *p = &wrk_env->we_ctx->wc_pos;
 	struct stats_counters *c = &wrk_env->we_stats;
 	int b = stats_lat_bucket(s->sl_report_us);
 
-	if (p->sp_inflight != NULL && (uint32_t)s->sl_index < p->sp_inflight_cap)
-		p->sp_inflight[s->sl_index].if_jid[0] = '\0';
+	wrk_count_confirmed(s);
 	if (s->sl_report_ok)
 		c->sc_processed++;
 	else

@@ -60,11 +60,51 @@ drill_note_killed() {
 	return 0
 }
 
+# ---- exact counts: fkworker's status against what the server received ----
+#
+# fkworker counts a job when the server answers its report (+OK to an ACK:
+# processed; the answer to a FAIL: failed), and the master counts its own
+# FAILs for a dead child's jobs by the server's answer. So, once nothing is in
+# flight, status processed + failed equals the server's XSTATS acked + failed
+# since that fkworker started: acked counts the ACKs that finished a reserved
+# job and failed the FAILs that failed one. An ACK resent after a cut that
+# reaches the server twice is one ack there (the second is ack_noop, not in
+# acked) and one processed here (fkworker counts the one answer it read); a
+# FAIL resent the same way is answered "Job not found" and counted once too.
+# Not comparable: a report for a job whose reservation had already expired
+# (the server counts the expiry instead; no drill lets a running job expire)
+# and a drill whose server restarts (its counters die with it:
+# DRILL_COUNTS_SKIP says why). DRILL_SRV_BASE is the server's count when this
+# fkworker started; drill_stop_fkworker checks, drill_report prints.
+DRILL_SRV_BASE=0 DRILL_COUNTS="" DRILL_COUNTS_SKIP=${DRILL_COUNTS_SKIP:-}
+drill_server_count() { cli XSTATS | jq '.acked + .failed'; }
+# drill_count_base: a new master counts from 0; call it before starting one
+# other than through drill_start_fkworker.
+drill_count_base() { DRILL_SRV_BASE=$(drill_server_count 2>/dev/null || echo 0); }
+drill_counts_check() {
+	local lim t=0 s="" srv=""
+	[ -z "$DRILL_COUNTS_SKIP" ] || return 0
+	lim=$(drill_secs 10)
+	# The last +OKs may still be on their way to fkworker: a bounded wait.
+	while [ $t -lt $((lim * 5)) ]; do
+		s=$(status_json 2>/dev/null | jq '.processed + .failed') || s=""
+		srv=$(($(drill_server_count) - DRILL_SRV_BASE))
+		[ "$s" = "$srv" ] && break
+		sleep 0.2
+		t=$((t + 1))
+	done
+	[ "$s" = "$srv" ] ||
+		fail "counts: fkworker status processed + failed = ${s:-?}, server ACKs + FAILs = $srv since it started ($(cli XSTATS | jq -c '{acked, failed, expired}'), base $DRILL_SRV_BASE)"
+	DRILL_COUNTS="$DRILL_COUNTS${DRILL_COUNTS:+ + }$s"
+}
+
 # drill_start_fkworker CONF [ARGS...]: start_fkworker, prefixed with $FKW_WRAP
-# (e.g. valgrind, which follows the children's fork()). Sets FKW_PID.
+# (e.g. valgrind, which follows the children's fork()). Sets FKW_PID and
+# DRILL_SRV_BASE (a new master counts from 0).
 drill_start_fkworker() {
 	local c=$1
 	shift
+	drill_count_base
 	# shellcheck disable=SC2086 # FKW_WRAP is a command line, split on purpose
 	${FKW_WRAP:-} "$B/fkworker" -c "$c" "$@" >>"$T/fkworker.log" 2>&1 &
 	FKW_PID=$!
@@ -86,6 +126,7 @@ drill_up() {
 # ends normally and writes its leak summary.
 drill_stop_fkworker() {
 	local lim=${1:-$(drill_secs 20)}
+	drill_counts_check
 	kill -TERM "$FKW_PID" 2>/dev/null || fail "fkworker (pid $FKW_PID) is not running"
 	wait_exit "$FKW_PID" "$lim"
 	[ "$EXIT_RC" != 124 ] || fail "fkworker did not exit within ${lim}s of TERM"
@@ -227,7 +268,14 @@ drill_report() {
 	# Where the drill loses nothing on the wire, nothing may be left reserved for nobody.
 	[ -n "$DRILL_LOSSES" ] || [ "$DRILL_STRANDED" = 0 ] ||
 		fail "drill $1: $DRILL_STRANDED jobs stranded where the drill lost no delivery"
-	echo "# drill $1: pushed $2, processed $3, duplicates $4 ($5), lost $6, stranded $DRILL_STRANDED${7:+; $7} [$(drill_elapsed)s${DRILL_FLAVOUR:+, $DRILL_FLAVOUR}]"
+	local counts
+	if [ -n "$DRILL_COUNTS_SKIP" ]; then
+		counts="counts not compared: $DRILL_COUNTS_SKIP"
+	else
+		[ -n "$DRILL_COUNTS" ] || fail "drill $1: status counts never compared with the server's (drill_stop_fkworker)"
+		counts="status processed + failed = server ACKs + FAILs: $DRILL_COUNTS"
+	fi
+	echo "# drill $1: pushed $2, processed $3, duplicates $4 ($5), lost $6, stranded $DRILL_STRANDED${7:+; $7}; $counts [$(drill_elapsed)s${DRILL_FLAVOUR:+, $DRILL_FLAVOUR}]"
 }
 
 # drill_wait_done N SECONDS: fkcli wait-done; if jobs remain reserved by a

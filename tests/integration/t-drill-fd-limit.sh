@@ -32,6 +32,7 @@ msg1=$(grep -o 'needs ~1064 .*' "$T/fkworker.log")
 
 # 2. The soft limit is low but the hard one allows it: the master raises it.
 : >"$T/fkworker.log"
+drill_count_base
 ( ulimit -Sn 256 && ulimit -Hn 4096 && exec ${FKW_WRAP:-} "$B/fkworker" -c "$T/f.conf" ) \
     >>"$T/fkworker.log" 2>&1 &
 FKW_PID=$!
@@ -43,6 +44,7 @@ drill_stop_fkworker
 # 3. A reload past the limit is refused; the old configuration keeps serving.
 : >"$T/fkworker.log"
 CPUS=2 CONCURRENCY=200 sup_conf "$T/f.conf"
+drill_count_base
 ( ulimit -n 256 && ulimit -Hn 256 && exec ${FKW_WRAP:-} "$B/fkworker" -c "$T/f.conf" ) \
     >>"$T/fkworker.log" 2>&1 &
 FKW_PID=$!
@@ -66,6 +68,7 @@ drill_stop_fkworker
 : >"$T/fkworker.log"
 EDGE=$(( 2 * (256 - 64) ))
 CPUS=2 CONCURRENCY=$EDGE sup_conf "$T/f.conf"
+drill_count_base
 ( ulimit -n 256 && ulimit -Hn 256 && exec ${FKW_WRAP:-} "$B/fkworker" -c "$T/f.conf" ) \
     >>"$T/fkworker.log" 2>&1 &
 FKW_PID=$!
