@@ -72,6 +72,23 @@ text_queues(FILE *f, const struct ctl_status *st)
 	fprintf(f, "   (as of %s ago)\n", age);
 }
 
+/* Enqueued (server clock) to started (host clock): the wait a job had before a slot took it. */
+static void
+text_pickup(FILE *f, const struct ctl_status *st)
+{
+	char p50[32], p99[32];
+
+	if (st->st_pickup_n == 0) {
+		fprintf(f, "pickup     n/a (no job with enqueued_at started yet)\n");
+		return;
+	}
+	fprintf(f, "pickup     p50 %s  p99 %s (enqueued to started)", fmt_us(st->st_pickup_p50_us,
+	    p50, sizeof(p50)), fmt_us(st->st_pickup_p99_us, p99, sizeof(p99)));
+	if (st->st_pickup_skewed > 0)
+		fprintf(f, "  %" PRIu64 " enqueued in the future: clock skew", st->st_pickup_skewed);
+	fputc('\n', f);
+}
+
 static void
 text_host(FILE *f, const struct ctl_status *st)
 {
@@ -99,6 +116,7 @@ text_host(FILE *f, const struct ctl_status *st)
 	fprintf(f, "latency    p50 %s  p99 %s (%s)\n", fmt_us(st->st_p50_us, p50, sizeof(p50)),
 	    fmt_us(st->st_p99_us, p99, sizeof(p99)),
 	    strcmp(st->st_lat_window, "10s") == 0 ? "last 10 s" : "since start");
+	text_pickup(f, st);
 	fprintf(f, "memory     RSS %s (children and master)   restarts %" PRIu64 "\n",
 	    fmt_kb(st->st_rss_kb, rss, sizeof(rss)), st->st_restarts);
 	if (st->st_dropped > 0)

@@ -219,6 +219,11 @@ void	sup_stats_drain(struct sup_child *);
 void	sup_stats_fold(struct sup_child *);
 /* A child starts in a position: forget the previous occupant's numbers. */
 void	sup_stats_reset(struct sup_child *);
+/*
+ * Host totals now (folded children and every position's last record, per
+ * jobtype merged); points to storage reused by the next call.
+ */
+const struct stats_counters *sup_stats_totals(uint64_t *dropped);
 /* Host totals and rates into st (status reply, sd_notify STATUS). */
 void	sup_stats_host(struct ctl_status *st);
 void	sup_stats_child(const struct sup_child *, struct ctl_child *);
