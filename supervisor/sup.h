@@ -228,6 +228,15 @@ const struct stats_counters *sup_stats_totals(uint64_t *dropped);
 void	sup_stats_host(struct ctl_status *st);
 void	sup_stats_child(const struct sup_child *, struct ctl_child *);
 
+/* sup_metrics.c: stats.listen, /metrics over libmicrohttpd in the master's loop */
+/* Listens when stats.listen is set (else does nothing); -1 with err ("listen ...: Address already in use"). */
+int	sup_metrics_open(char *err, size_t errlen);
+void	sup_metrics_close(void);
+
+/* sup_prom.c */
+/* The Prometheus text exposition of the host into b; -1 on ENOMEM. */
+int	sup_prom_render(struct buf *b, uint64_t scrapes);
+
 /* sup_status.c */
 /* Builds the status reply; free with ctl_status_free. NULL on ENOMEM. */
 struct ctl_status *sup_status_build(void);
