@@ -12,7 +12,7 @@
 CC	?= cc
 PREFIX	?= /usr
 DESTDIR	?=
-PKGS	:= libconfig msgpack jansson openssl libsystemd
+PKGS	:= libconfig msgpack jansson openssl libsystemd libmicrohttpd
 WERROR	?= -Werror
 SANITIZE ?=
 

@@ -252,6 +252,7 @@ conf_free(struct fkw_conf *cf)
 	conf_strv_free(cf->cf_labels);
 	conf_handlers_free(cf->cf_handlers, cf->cf_nhandlers);
 	free(cf->cf_ctl_socket);
+	free(cf->cf_stats_listen);
 	free(cf);
 }
 
@@ -532,5 +533,7 @@ conf_restart_key(const struct fkw_conf *old, const struct fkw_conf *new)
 {
 	if (strcmp(old->cf_ctl_socket, new->cf_ctl_socket) != 0)
 		return conf_schema[CK_CTL_SOCKET].k_path;
+	if (strcmp(old->cf_stats_listen, new->cf_stats_listen) != 0)
+		return conf_schema[CK_STATS_LISTEN].k_path;
 	return NULL;
 }

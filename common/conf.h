@@ -88,6 +88,7 @@ struct fkw_conf {
 	char			*cf_ctl_socket;
 	int			 cf_ctl_mode;		/* octal file mode, 0660 */
 	int			 cf_stats_interval;	/* ms */
+	char			*cf_stats_listen;	/* /metrics address; "" = off */
 	int			 cf_log_level;		/* LOG_LVL_* */
 
 	/* Keys the environment set, for "fkworker -nn": schema index and variable. */

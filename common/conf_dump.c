@@ -150,6 +150,7 @@ put_value(FILE *fp, const struct fkw_conf *cf, int k, const char *ind)
 
 	switch (conf_schema[k].k_type) {
 	case CONF_T_STR:
+	case CONF_T_LISTEN:
 		if (k == CK_URL)
 			put_url(fp, *(char *const *)p);
 		else

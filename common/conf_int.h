@@ -37,6 +37,7 @@ enum conf_key_id {
 	CK_CTL_SOCKET,
 	CK_CTL_MODE,
 	CK_STATS_INTERVAL,
+	CK_STATS_LISTEN,
 	CK_LOG_LEVEL,
 	CK_NKEYS
 };
@@ -52,6 +53,7 @@ enum conf_type {
 	CONF_T_CPUS,		/* int 1..k_max or "auto" (sets cf_cpus_auto) */
 	CONF_T_CONNS,		/* int 1..k_max or "auto" (sets cf_connections_auto) */
 	CONF_T_LOGLEVEL,	/* int LOG_LVL_* from its name */
+	CONF_T_LISTEN,		/* char *: "" (off) or "IP:PORT", "[IPv6]:PORT" */
 	CONF_T_QUEUES,		/* cf_queues, cf_nqueues, cf_weighted */
 	CONF_T_LABELS,		/* cf_labels, cf_nlabels */
 	CONF_T_HANDLERS,	/* cf_handlers, cf_nhandlers */

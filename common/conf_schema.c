@@ -11,6 +11,7 @@
 
 #include "conf_int.h"
 #include "log.h"
+#include "net.h"
 #include "util.h"
 
 #define KEY(id, path, type, member, min, max, def, doc) \
@@ -72,6 +73,9 @@ const struct conf_key conf_schema[CK_NKEYS] = {
 	    "socket file mode, read as octal like chmod (0660 or \"0660\")"),
 	KEY(CK_STATS_INTERVAL, "stats.interval_ms", CONF_T_INT, cf_stats_interval, 10, 60000, "250",
 	    "milliseconds between statistics flushes of each child"),
+	KEY(CK_STATS_LISTEN, "stats.listen", CONF_T_LISTEN, cf_stats_listen, 0, 63, "\"\"",
+	    "serve Prometheus /metrics on this \"IP:PORT\" (e.g. \"127.0.0.1:9449\"); "
+	    "\"\" = off; changing it needs a restart"),
 	KEY(CK_LOG_LEVEL, "log.level", CONF_T_LOGLEVEL, cf_log_level, 0, 0, "\"info\"",
 	    "error, warning, notice, info or debug"),
 };
@@ -320,6 +324,22 @@ set_int_or_auto(struct conf_ctx *cx, int k, const config_setting_t *s, int *is_a
 	return 0;
 }
 
+/* A string as set_str that is "" (off) or an IP:PORT. */
+static int
+set_listen(struct conf_ctx *cx, int k, const config_setting_t *s)
+{
+	char host[64], port[8];
+	const char *why, *v;
+
+	if (config_setting_type(s) == CONFIG_TYPE_STRING &&
+	    *(v = config_setting_get_string(s)) != '\0' && conf_schema_printable(v) &&
+	    net_split_listen(v, host, sizeof(host), port, sizeof(port), &why) == -1) {
+		conf_err_at(cx, s, conf_schema[k].k_path, "\"%s\": %s", v, why);
+		return -1;
+	}
+	return set_str(cx, k, s);
+}
+
 static int
 set_loglevel(struct conf_ctx *cx, int k, const config_setting_t *s)
 {
@@ -359,6 +379,8 @@ conf_schema_set(struct conf_ctx *cx, int k, const config_setting_t *s)
 		return set_int_or_auto(cx, k, s, &cx->cx_cf->cf_connections_auto, 0);
 	case CONF_T_LOGLEVEL:
 		return set_loglevel(cx, k, s);
+	case CONF_T_LISTEN:
+		return set_listen(cx, k, s);
 	case CONF_T_QUEUES:
 		return conf_list_queues(cx, s);
 	case CONF_T_LABELS:

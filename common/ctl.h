@@ -151,6 +151,10 @@ struct ctl_status {
 	uint64_t	st_p50_us;
 	uint64_t	st_p99_us;
 	char		st_lat_window[8];	/* "10s", or "all" when idle for 10 s */
+	uint64_t	st_pickup_p50_us;	/* job start minus enqueued_at, same window rule */
+	uint64_t	st_pickup_p99_us;
+	uint64_t	st_pickup_n;		/* jobs measured since start */
+	uint64_t	st_pickup_skewed;	/* of those, enqueued "in the future": clock skew */
 	int64_t		st_rss_kb;		/* children and master */
 	uint64_t	st_restarts;
 	uint64_t	st_dropped;		/* stats records lost to full rings */

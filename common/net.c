@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "net.h"
+#include "util.h"
 
 int
 net_resolve(const char *host, const char *port, struct net_addr *na,
@@ -173,6 +174,44 @@ net_listen_tcp(const char *host, const char *port, int backlog, char *err,
 		return -1;
 	}
 	return fd;
+}
+
+int
+net_split_listen(const char *addr, char *host, size_t hostlen, char *port, size_t portlen,
+    const char **why)
+{
+	const char *colon = strrchr(addr, ':'), *h = addr;
+	unsigned char sa[sizeof(struct in6_addr)];
+	size_t hl;
+	long long p;
+	const char *perr;
+
+	if (colon == NULL) {
+		*why = "missing :PORT (e.g. \"127.0.0.1:9449\")";
+		return -1;
+	}
+	hl = (size_t)(colon - addr);
+	if (hl >= 2 && addr[0] == '[' && addr[hl - 1] == ']') {
+		h++;
+		hl -= 2;
+	}
+	if (hl == 0 || hl >= hostlen) {
+		*why = "not an IP address";
+		return -1;
+	}
+	memcpy(host, h, hl);
+	host[hl] = '\0';
+	/* An IPv6 address without brackets is ambiguous with its port. */
+	if (inet_pton(AF_INET, host, sa) != 1 && (h == addr || inet_pton(AF_INET6, host, sa) != 1)) {
+		*why = "not an IP address (IPv6 goes in brackets: \"[::1]:9449\")";
+		return -1;
+	}
+	if (parse_ll(colon + 1, 0, 65535, &p, &perr) == -1 || strlen(colon + 1) >= portlen) {
+		*why = "port must be 0..65535";
+		return -1;
+	}
+	snprintf(port, portlen, "%lld", p);
+	return 0;
 }
 
 int

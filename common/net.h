@@ -28,6 +28,13 @@ int	net_connect_timeout(const struct net_addr *, int timeout_ms, char *err,
 /* Listening TCP socket bound to host:port, non-blocking, SO_REUSEADDR. */
 int	net_listen_tcp(const char *host, const char *port, int backlog,
 	    char *err, size_t errlen);
+/*
+ * Splits a listen address "IP:PORT" (IPv6 as "[IP]:PORT") into numeric host
+ * and port strings (port 0: any free one). 0, or -1 with *why a static reason ("missing :PORT",
+ * "not an IP address", "port must be 0..65535").
+ */
+int	net_split_listen(const char *addr, char *host, size_t hostlen, char *port,
+	    size_t portlen, const char **why);
 /* The bound port of a socket, or -1. */
 int	net_local_port(int fd);
 int	net_set_nonblock(int fd, int on);

@@ -244,55 +244,7 @@ stats_ring_reset(struct stats_ring *r)
 	    atomic_load_explicit(&r->rg_head, memory_order_acquire), memory_order_release);
 }
 
-/* ==== Latency ==== */
-
-int
-stats_lat_bucket(uint64_t us)
-{
-	int b = us == 0 ? 0 : 64 - __builtin_clzll(us);
-
-	return b >= STATS_LAT_BUCKETS ? STATS_LAT_BUCKETS - 1 : b;
-}
-
-uint64_t
-stats_lat_quantile(const uint64_t lat[STATS_LAT_BUCKETS], double q)
-{
-	uint64_t total = 0, cum = 0;
-	double target;
-
-	for (int i = 0; i < STATS_LAT_BUCKETS; i++)
-		total += lat[i];
-	if (total == 0)
-		return 0;
-	target = q * (double)total;
-	if (target < 1)
-		target = 1;
-	for (int i = 0; i < STATS_LAT_BUCKETS; i++) {
-		if (lat[i] == 0 || (double)(cum + lat[i]) < target) {
-			cum += lat[i];
-			continue;
-		}
-		double lo = i == 0 ? 0 : (double)(1ull << (i - 1));
-		double hi = (double)(1ull << i);
-		return (uint64_t)(lo + (hi - lo) * (target - (double)cum) / (double)lat[i]);
-	}
-	return 1ull << (STATS_LAT_BUCKETS - 1);
-}
-
 /* ==== Counter records (msgpack) ==== */
-
-/* Trailing empty buckets are left out: most jobs fill only a few. */
-static void
-pack_lat(msgpack_packer *pk, const uint64_t lat[STATS_LAT_BUCKETS])
-{
-	int n = STATS_LAT_BUCKETS;
-
-	while (n > 0 && lat[n - 1] == 0)
-		n--;
-	msgpack_pack_array(pk, (size_t)n);
-	for (int i = 0; i < n; i++)
-		msgpack_pack_uint64(pk, lat[i]);
-}
 
 static void
 pack_u64(msgpack_packer *pk, const char *key, uint64_t v)
@@ -302,19 +254,21 @@ pack_u64(msgpack_packer *pk, const char *key, uint64_t v)
 }
 
 static void
-pack_jobtype(msgpack_packer *pk, const struct stats_jobtype *jt)
+pack_jobtype(msgpack_packer *pk, const struct stats_jobtype *jt, int with_lat)
 {
-	msgpack_pack_map(pk, 4);
+	msgpack_pack_map(pk, with_lat ? 4 : 3);
 	ctl_mp_pack_str(pk, "name");
 	ctl_mp_pack_str(pk, jt->jt_name);
 	pack_u64(pk, "processed", jt->jt_processed);
 	pack_u64(pk, "failed", jt->jt_failed);
+	if (!with_lat)
+		return;
 	ctl_mp_pack_str(pk, "lat");
-	pack_lat(pk, jt->jt_lat);
+	hist_pack(pk, &jt->jt_lat);
 }
 
-int
-stats_counters_encode(const struct stats_counters *c, void **out, size_t *outlen)
+static int
+encode(const struct stats_counters *c, int with_jt_lat, void **out, size_t *outlen)
 {
 	struct ctl_mpw w;
 	msgpack_packer pk;
@@ -323,7 +277,7 @@ stats_counters_encode(const struct stats_counters *c, void **out, size_t *outlen
 
 	buf_init(&b);
 	ctl_mpw_init(&w, &b, &pk);
-	msgpack_pack_map(&pk, 12);
+	msgpack_pack_map(&pk, 15);
 	pack_u64(&pk, "gen", c->sc_generation);
 	pack_u64(&pk, "fetched", c->sc_fetched);
 	pack_u64(&pk, "fetches", c->sc_fetches);
@@ -336,11 +290,15 @@ stats_counters_encode(const struct stats_counters *c, void **out, size_t *outlen
 	ctl_mp_pack_str(&pk, "rss_kb");
 	msgpack_pack_int64(&pk, c->sc_rss_kb);
 	ctl_mp_pack_str(&pk, "lat");
-	pack_lat(&pk, c->sc_lat);
+	hist_pack(&pk, &c->sc_lat);
+	ctl_mp_pack_str(&pk, "pickup");
+	hist_pack(&pk, &c->sc_pickup);
+	pack_u64(&pk, "pickup_skewed", c->sc_pickup_skewed);
+	pack_u64(&pk, "pickup_unknown", c->sc_pickup_unknown);
 	ctl_mp_pack_str(&pk, "jt");
 	msgpack_pack_array(&pk, njt);
 	for (uint32_t i = 0; i < njt; i++)
-		pack_jobtype(&pk, &c->sc_jt[i]);
+		pack_jobtype(&pk, &c->sc_jt[i], with_jt_lat);
 	if (w.mw_err) {
 		buf_free(&b);
 		errno = ENOMEM;
@@ -352,16 +310,24 @@ stats_counters_encode(const struct stats_counters *c, void **out, size_t *outlen
 	return 0;
 }
 
-static int
-unpack_lat(const msgpack_object *o, uint64_t lat[STATS_LAT_BUCKETS])
+int
+stats_counters_encode(const struct stats_counters *c, void **out, size_t *outlen)
 {
-	if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size > STATS_LAT_BUCKETS)
+	return encode(c, 1, out, outlen);
+}
+
+int
+stats_counters_encode_fit(const struct stats_counters *c, size_t max, void **out,
+    size_t *outlen, int *lean)
+{
+	*lean = 0;
+	if (encode(c, 1, out, outlen) == -1)
 		return -1;
-	memset(lat, 0, STATS_LAT_BUCKETS * sizeof(lat[0]));
-	for (uint32_t i = 0; i < o->via.array.size; i++)
-		if (ctl_mp_u64(&o->via.array.ptr[i], &lat[i]) == -1)
-			return -1;
-	return 0;
+	if (*outlen <= max)
+		return 0;
+	free(*out);
+	*lean = 1;
+	return encode(c, 0, out, outlen);
 }
 
 static int
@@ -382,7 +348,7 @@ unpack_jobtype(const msgpack_object *o, struct stats_jobtype *jt)
 		else if (ctl_mp_key_is(k, "failed"))
 			r = ctl_mp_u64(v, &jt->jt_failed);
 		else if (ctl_mp_key_is(k, "lat"))
-			r = unpack_lat(v, jt->jt_lat);
+			r = hist_unpack(v, &jt->jt_lat);
 		if (r == -1)
 			return -1;
 	}
@@ -418,6 +384,8 @@ unpack_counter(const msgpack_object *k, const msgpack_object *v,
 		{ "reconnects", offsetof(struct stats_counters, sc_reconnects) },
 		{ "errors", offsetof(struct stats_counters, sc_errors) },
 		{ "busy_us", offsetof(struct stats_counters, sc_busy_us) },
+		{ "pickup_skewed", offsetof(struct stats_counters, sc_pickup_skewed) },
+		{ "pickup_unknown", offsetof(struct stats_counters, sc_pickup_unknown) },
 	};
 	uint64_t u;
 
@@ -433,7 +401,9 @@ unpack_counter(const msgpack_object *k, const msgpack_object *v,
 	if (ctl_mp_key_is(k, "rss_kb"))
 		return ctl_mp_i64(v, &c->sc_rss_kb);
 	if (ctl_mp_key_is(k, "lat"))
-		return unpack_lat(v, c->sc_lat);
+		return hist_unpack(v, &c->sc_lat);
+	if (ctl_mp_key_is(k, "pickup"))
+		return hist_unpack(v, &c->sc_pickup);
 	if (ctl_mp_key_is(k, "jt"))
 		return unpack_jobtypes(v, c);
 	return 0;

@@ -17,12 +17,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hist.h"
 #include "stats_count.h"
 
 #define STATS_MAGIC		0x464b5753u	/* "FKWS" */
 #define STATS_VERSION		1
 #define STATS_JID_MAX		64		/* longer jids are not tracked for crash recovery */
-#define STATS_LAT_BUCKETS	32		/* bucket i: latency in [2^(i-1), 2^i) microseconds */
 #define STATS_RING_DEFAULT	(256u << 10)
 
 enum stats_state {
@@ -157,14 +157,6 @@ int	stats_ring_put(struct stats_ring *, const void *, uint32_t len);
 int	stats_ring_get(struct stats_ring *, void *buf, uint32_t cap);
 void	stats_ring_reset(struct stats_ring *);
 
-/* Latency bucket of a duration in microseconds. */
-int	stats_lat_bucket(uint64_t us);
-/*
- * The q-quantile (0 < q <= 1) of a latency histogram in microseconds,
- * interpolated linearly inside its bucket; 0 when the histogram is empty.
- */
-uint64_t stats_lat_quantile(const uint64_t lat[STATS_LAT_BUCKETS], double q);
-
 /*
  * The record a child writes every stats interval (msgpack map). Counters are
  * totals since the child started, so a lost record loses nothing but time
@@ -176,7 +168,7 @@ struct stats_jobtype {
 	char		jt_name[48];
 	uint64_t	jt_processed;	/* ACKed */
 	uint64_t	jt_failed;	/* FAILed */
-	uint64_t	jt_lat[STATS_LAT_BUCKETS];
+	struct hist	jt_lat;		/* run times */
 };
 
 struct stats_counters {
@@ -189,7 +181,10 @@ struct stats_counters {
 	uint64_t	sc_reconnects;
 	uint64_t	sc_errors;		/* protocol / network errors */
 	uint64_t	sc_busy_us;		/* sum of job run times */
-	uint64_t	sc_lat[STATS_LAT_BUCKETS];	/* all jobtypes */
+	struct hist	sc_lat;			/* run times, all jobtypes */
+	struct hist	sc_pickup;		/* pickup latency: start minus the job's enqueued_at */
+	uint64_t	sc_pickup_skewed;	/* enqueued_at in the future (clock skew): counted as 0 */
+	uint64_t	sc_pickup_unknown;	/* no readable enqueued_at: not in sc_pickup */
 	int64_t		sc_rss_kb;
 	uint32_t	sc_njt;
 	struct stats_jobtype sc_jt[STATS_JT_MAX];
@@ -197,6 +192,13 @@ struct stats_counters {
 
 /* msgpack encode / decode of a counters record; decode ignores unknown keys. */
 int	stats_counters_encode(const struct stats_counters *, void **out, size_t *outlen);
+/*
+ * The same, but a record longer than max bytes is encoded again without the
+ * per-jobtype histograms (their counts stay), so a child with many widely
+ * spread jobtypes still fits its ring; *lean is set to 1 when that happened.
+ */
+int	stats_counters_encode_fit(const struct stats_counters *, size_t max, void **out,
+	    size_t *outlen, int *lean);
 int	stats_counters_decode(const void *, size_t, struct stats_counters *);
 
 #endif

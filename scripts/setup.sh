@@ -4,7 +4,10 @@
 # Uses apt-get as root, sudo otherwise; says what to install by hand when it can do neither.
 set -eu
 
-PKGS="libconfig-dev libmsgpack-dev check libjansson-dev libssl-dev libsystemd-dev libncurses-dev pkg-config
+# prometheus: its promtool checks the /metrics format (t-metrics-prometheus.sh); curl scrapes it.
+# tmux: a terminal for fkworkerctl top's test (t-ctl-top.sh).
+PKGS="libconfig-dev libmsgpack-dev check libjansson-dev libssl-dev libsystemd-dev libmicrohttpd-dev
+libncurses-dev pkg-config prometheus curl
 clang libclang-rt-14-dev valgrind jq socat openssl procps tmux
 debhelper dpkg-dev lintian mandoc man-db systemd"
 [ "${FKW_SETUP_EXTRA:-}" ] && PKGS="$PKGS $FKW_SETUP_EXTRA"

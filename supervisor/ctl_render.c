@@ -140,6 +140,23 @@ text_latency(FILE *f, const struct ctl_status *st)
 	    strcmp(st->st_lat_window, "10s") == 0 ? "last 10 s" : "since start");
 }
 
+/* Enqueued (server clock) to started (host clock): the wait a job had before a slot took it. */
+static void
+text_pickup(FILE *f, const struct ctl_status *st)
+{
+	char p50[32], p99[32];
+
+	if (st->st_pickup_n == 0) {
+		fprintf(f, "pickup     n/a (no job with enqueued_at started yet)\n");
+		return;
+	}
+	fprintf(f, "pickup     p50 %s  p99 %s (enqueued to started)", fmt_us(st->st_pickup_p50_us,
+	    p50, sizeof(p50)), fmt_us(st->st_pickup_p99_us, p99, sizeof(p99)));
+	if (st->st_pickup_skewed > 0)
+		fprintf(f, "  %" PRIu64 " enqueued in the future: clock skew", st->st_pickup_skewed);
+	fputc('\n', f);
+}
+
 static void
 text_host(FILE *f, const struct ctl_status *st)
 {
@@ -165,6 +182,7 @@ text_host(FILE *f, const struct ctl_status *st)
 	fprintf(f, "jobs       %" PRIu64 " processed, %" PRIu64 " failed   %.0f jobs/s "
 	    "(last 10 s)\n", st->st_processed, st->st_failed, st->st_jobs_per_sec);
 	text_latency(f, st);
+	text_pickup(f, st);
 	text_load(f, st);
 	fprintf(f, "memory     RSS %s (children and master)   restarts %" PRIu64 "\n",
 	    fmt_kb(st->st_rss_kb, rss, sizeof(rss)), st->st_restarts);

@@ -230,6 +230,11 @@ void	sup_stats_drain(struct sup_child *);
 void	sup_stats_fold(struct sup_child *);
 /* A child starts in a position: forget the previous occupant's numbers. */
 void	sup_stats_reset(struct sup_child *);
+/*
+ * Host totals now (folded children and every position's last record, per
+ * jobtype merged); points to storage reused by the next call.
+ */
+const struct stats_counters *sup_stats_totals(uint64_t *dropped, uint64_t *last_done_ms);
 /* Host totals and rates into st (status reply, sd_notify STATUS). */
 void	sup_stats_host(struct ctl_status *st);
 void	sup_stats_child(const struct sup_child *, struct ctl_child *);
@@ -269,6 +274,15 @@ enum sup_count_answer {
 /* The server answered the oldest FAIL line: count what it took. */
 void	sup_count_answer(enum sup_count_answer);
 void	sup_count_free(void);
+
+/* sup_metrics.c: stats.listen, /metrics over libmicrohttpd in the master's loop */
+/* Listens when stats.listen is set (else does nothing); -1 with err ("listen ...: Address already in use"). */
+int	sup_metrics_open(char *err, size_t errlen);
+void	sup_metrics_close(void);
+
+/* sup_prom.c */
+/* The Prometheus text exposition of the host into b; -1 on ENOMEM. */
+int	sup_prom_render(struct buf *b, uint64_t scrapes);
 
 /* sup_status.c */
 /* Builds the status reply; free with ctl_status_free. NULL on ENOMEM. */

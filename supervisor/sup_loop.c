@@ -266,6 +266,16 @@ setup(void)
 		sup_ctl_close();
 		fatalx(SUP_EX_CONFIG, "%s", err);
 	}
+	/*
+	 * Fatal, like the control socket: metrics the operator asked for and a
+	 * scraper silently never gets are worse than a start that says why (and
+	 * systemd retries a 71, so a port still held by a predecessor is waited out).
+	 */
+	if (sup_metrics_open(err, sizeof(err)) == -1) {
+		sup_ctl_close();
+		sup_beat_close();
+		fatalx(SUP_EX_OSERR, "metrics: %s", err);
+	}
 	ev_timer_init(&stop_timer, stop_fired, NULL);
 	ev_timer_init(&exit_timer, exit_fired, NULL);
 	ev_timer_init(&notify_timer, notify_fired, NULL);
@@ -281,6 +291,7 @@ setup(void)
 static void
 teardown(void)
 {
+	sup_metrics_close();
 	sup_ctl_close();
 	sup_beat_close();
 	sup_load_close();

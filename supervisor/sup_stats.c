@@ -19,13 +19,15 @@
 struct host_sample {
 	uint64_t	hs_ms;
 	uint64_t	hs_done;
-	uint64_t	hs_lat[STATS_LAT_BUCKETS];
+	struct hist	hs_lat;
+	struct hist	hs_pickup;
 };
 
 static struct stats_counters folded;	/* children that are gone */
+static struct stats_counters scratch;	/* host totals (too large for the stack) */
 static uint64_t folded_dropped;
 static uint64_t bad_records;
-static struct host_sample hist[SUP_RATE_SAMPLES];
+static struct host_sample samples[SUP_RATE_SAMPLES];
 static int nhist;
 static struct ev_timer drain_timer, sample_timer;
 static unsigned char *recbuf;
@@ -39,7 +41,7 @@ sup_stats_init(void)
 	if ((recbuf = malloc(REC_MAX)) == NULL)
 		fatal(SUP_EX_OSERR, "malloc");
 	/* The window starts with the master: a young master's rate is not 0. */
-	hist[0].hs_ms = now_ms();
+	samples[0].hs_ms = now_ms();
 	nhist = 1;
 	ev_timer_init(&drain_timer, drain_fired, NULL);
 	ev_timer_init(&sample_timer, sample_fired, NULL);
@@ -98,6 +100,34 @@ sup_stats_drain(struct sup_child *c)
 	c->ch_dropped = atomic_load_explicit(&r->rg_dropped, memory_order_relaxed);
 }
 
+/* The jobtype's entry in to, added when new; the last entry takes the overflow. */
+static struct stats_jobtype *
+jobtype_in(struct stats_counters *to, const char *name)
+{
+	for (uint32_t i = 0; i < to->sc_njt; i++)
+		if (strcmp(to->sc_jt[i].jt_name, name) == 0)
+			return &to->sc_jt[i];
+	if (to->sc_njt == STATS_JT_MAX) {
+		snprintf(to->sc_jt[STATS_JT_MAX - 1].jt_name, sizeof(to->sc_jt[0].jt_name),
+		    "*other*");
+		return &to->sc_jt[STATS_JT_MAX - 1];
+	}
+	memset(&to->sc_jt[to->sc_njt], 0, sizeof(to->sc_jt[0]));
+	snprintf(to->sc_jt[to->sc_njt].jt_name, sizeof(to->sc_jt[0].jt_name), "%s", name);
+	return &to->sc_jt[to->sc_njt++];
+}
+
+static void
+add_jobtypes(struct stats_counters *to, const struct stats_counters *c)
+{
+	for (uint32_t i = 0; i < c->sc_njt && i < STATS_JT_MAX; i++) {
+		struct stats_jobtype *jt = jobtype_in(to, c->sc_jt[i].jt_name);
+		jt->jt_processed += c->sc_jt[i].jt_processed;
+		jt->jt_failed += c->sc_jt[i].jt_failed;
+		hist_merge(&jt->jt_lat, &c->sc_jt[i].jt_lat);
+	}
+}
+
 static void
 add_counters(struct stats_counters *to, const struct stats_counters *c)
 {
@@ -109,8 +139,11 @@ add_counters(struct stats_counters *to, const struct stats_counters *c)
 	to->sc_reconnects += c->sc_reconnects;
 	to->sc_errors += c->sc_errors;
 	to->sc_busy_us += c->sc_busy_us;
-	for (int i = 0; i < STATS_LAT_BUCKETS; i++)
-		to->sc_lat[i] += c->sc_lat[i];
+	hist_merge(&to->sc_lat, &c->sc_lat);
+	hist_merge(&to->sc_pickup, &c->sc_pickup);
+	to->sc_pickup_skewed += c->sc_pickup_skewed;
+	to->sc_pickup_unknown += c->sc_pickup_unknown;
+	add_jobtypes(to, c);
 }
 
 void
@@ -133,7 +166,6 @@ host_totals(struct stats_counters *t, uint64_t *dropped, uint64_t *last_done_ms)
 	static struct stats_tally exact;
 
 	*t = folded;
-	t->sc_njt = 0;
 	*dropped = folded_dropped;
 	for (int p = 0; p < sup_env->se_npos; p++) {
 		add_counters(t, &sup_env->se_child[p].ch_last);
@@ -144,6 +176,13 @@ host_totals(struct stats_counters *t, uint64_t *dropped, uint64_t *last_done_ms)
 	t->sc_failed = exact.ty_failed;
 	if (last_done_ms != NULL)
 		*last_done_ms = exact.ty_last_ms;
+}
+
+const struct stats_counters *
+sup_stats_totals(uint64_t *dropped, uint64_t *last_done_ms)
+{
+	host_totals(&scratch, dropped, last_done_ms);
+	return &scratch;
 }
 
 static void
@@ -173,17 +212,18 @@ push_child_sample(struct sup_child *c, uint64_t now)
 static void
 sample_fired(struct ev_loop *loop, struct ev_timer *t)
 {
-	struct stats_counters tot;
+	const struct stats_counters *tot;
 	uint64_t now = now_ms(), dropped;
 
-	host_totals(&tot, &dropped, NULL);
+	tot = sup_stats_totals(&dropped, NULL);
 	if (nhist == SUP_RATE_SAMPLES) {
-		memmove(hist, hist + 1, sizeof(hist) - sizeof(hist[0]));
+		memmove(samples, samples + 1, sizeof(samples) - sizeof(samples[0]));
 		nhist--;
 	}
-	hist[nhist].hs_ms = now;
-	hist[nhist].hs_done = tot.sc_processed + tot.sc_failed;
-	memcpy(hist[nhist].hs_lat, tot.sc_lat, sizeof(tot.sc_lat));
+	samples[nhist].hs_ms = now;
+	samples[nhist].hs_done = tot->sc_processed + tot->sc_failed;
+	samples[nhist].hs_lat = tot->sc_lat;
+	samples[nhist].hs_pickup = tot->sc_pickup;
 	nhist++;
 	for (int p = 0; p < sup_env->se_npos; p++)
 		if (is_live(&sup_env->se_child[p]))
@@ -199,35 +239,43 @@ rate(uint64_t from_ms, uint64_t from_done, uint64_t now, uint64_t done)
 	return (double)(done - from_done) * 1000.0 / (double)(now - from_ms);
 }
 
+/*
+ * Quantiles of the last 10 s (the window's oldest sample to now); of
+ * everything since start when nothing was added in the window (*recent 0).
+ */
+static const struct hist *
+window(const struct hist *now, const struct hist *then, struct hist *out, int *recent)
+{
+	hist_diff(out, now, then);
+	*recent = hist_total(out) > 0;
+	return *recent ? out : now;
+}
+
 void
 sup_stats_host(struct ctl_status *st)
 {
-	struct stats_counters tot;
-	uint64_t now = now_ms(), lat[STATS_LAT_BUCKETS], n = 0;
-	const uint64_t *use = tot.sc_lat;
+	static struct hist win;
+	const struct stats_counters *tot;
+	const struct hist *use;
+	uint64_t now = now_ms();
+	int recent = 0;
 
-	host_totals(&tot, &st->st_dropped, &st->st_last_done_ms);
-	st->st_processed = tot.sc_processed;
-	st->st_failed = tot.sc_failed;
-	st->st_fetches = tot.sc_fetches;
-	st->st_fetch_empty = tot.sc_fetch_empty;
-	snprintf(st->st_lat_window, sizeof(st->st_lat_window), "all");
-	if (nhist > 0) {
-		const struct host_sample *h = &hist[0];
-		st->st_jobs_per_sec = rate(h->hs_ms, h->hs_done, now,
-		    tot.sc_processed + tot.sc_failed);
-		for (int i = 0; i < STATS_LAT_BUCKETS; i++) {
-			lat[i] = tot.sc_lat[i] - h->hs_lat[i];
-			n += lat[i];
-		}
-		/* Quantiles of the last 10 s; of everything when idle that long. */
-		if (n > 0) {
-			use = lat;
-			snprintf(st->st_lat_window, sizeof(st->st_lat_window), "10s");
-		}
-	}
-	st->st_p50_us = stats_lat_quantile(use, 0.50);
-	st->st_p99_us = stats_lat_quantile(use, 0.99);
+	tot = sup_stats_totals(&st->st_dropped, &st->st_last_done_ms);
+	st->st_processed = tot->sc_processed;
+	st->st_failed = tot->sc_failed;
+	st->st_fetches = tot->sc_fetches;
+	st->st_fetch_empty = tot->sc_fetch_empty;
+	st->st_jobs_per_sec = rate(samples[0].hs_ms, samples[0].hs_done, now,
+	    tot->sc_processed + tot->sc_failed);
+	use = window(&tot->sc_lat, &samples[0].hs_lat, &win, &recent);
+	snprintf(st->st_lat_window, sizeof(st->st_lat_window), "%s", recent ? "10s" : "all");
+	st->st_p50_us = hist_quantile(use, 0.50);
+	st->st_p99_us = hist_quantile(use, 0.99);
+	use = window(&tot->sc_pickup, &samples[0].hs_pickup, &win, &recent);
+	st->st_pickup_p50_us = hist_quantile(use, 0.50);
+	st->st_pickup_p99_us = hist_quantile(use, 0.99);
+	st->st_pickup_n = hist_total(&tot->sc_pickup);
+	st->st_pickup_skewed = tot->sc_pickup_skewed;
 	st->st_rss_kb = proc_rss_kb(0);
 	for (int p = 0; p < sup_env->se_npos; p++) {
 		const struct sup_child *c = &sup_env->se_child[p];

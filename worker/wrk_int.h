@@ -150,6 +150,7 @@ struct wrk_env {
 	const char		**we_queue_names;
 	struct buf		 we_fetch_line;	/* strict order: encoded once */
 	struct stats_counters	 we_stats;
+	int			 we_stats_lean;	/* the last record left out per-jobtype histograms */
 	uint64_t		 we_jobs_done;
 	int			 we_recycle;	/* limits reached */
 	int			 we_exit_code;

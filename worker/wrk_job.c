@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "rfc3339.h"
 #include "wrk_int.h"
 
 static void job_deadline(struct ev_loop *, struct ev_timer *);
@@ -130,6 +131,18 @@ wrk_job_too_large(struct wrk_slot *s, const char *head, size_t len, size_t total
 	wrk_slot_resume(s);
 }
 
+/* When the server queued the job, for pickup latency; a job runs whether it says or not. */
+static void
+job_enqueued_at(struct wrk_job *j)
+{
+	json_t *v = json_object_get(j->jb_json, "enqueued_at");
+
+	j->jb_enqueued_us = 0;
+	if (json_is_string(v) && rfc3339_parse_us(json_string_value(v),
+	    json_string_length(v), &j->jb_enqueued_us) == -1)
+		j->jb_enqueued_us = 0;
+}
+
 /* Parses and checks the job; 0 with jid, jobtype and args set, or -1 when it was handled. */
 static int
 job_parse(struct wrk_slot *s, const char *json, size_t len)
@@ -186,6 +199,7 @@ job_parse(struct wrk_slot *s, const char *json, size_t len)
 		fail_now(s, j->jb_jid, j->jb_jid_len, "BadJob", "job jobtype contains a NUL character");
 		return -1;
 	}
+	job_enqueued_at(j);
 	return 0;
 }
 

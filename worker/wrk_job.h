@@ -49,6 +49,7 @@ struct wrk_job {
 	const struct conf_handler *jb_conf;	/* the matching config entry */
 	const struct wrk_handler *jb_handler;
 	uint64_t		 jb_start_us;
+	int64_t			 jb_enqueued_us;	/* enqueued_at, wall-clock us since the epoch; 0 = unknown */
 	struct ev_timer		 jb_timer;	/* free for the handler (sleep) */
 	struct ev_timer		 jb_deadline;	/* timeout: wrk_job arms and owns it */
 	void			*jb_hdata;	/* handler-private state */

@@ -6,6 +6,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -57,6 +58,32 @@ wrk_stats_init(void)
 		x->wc_pos.sp_inflight[i].if_jid[0] = '\0';
 }
 
+/*
+ * Pickup latency: now minus the server's enqueued_at, both wall clocks of
+ * different hosts. A job "enqueued in the future" is clock skew, not a
+ * negative wait: it counts as 0 and is counted apart so the skew shows.
+ */
+static void
+pickup(const struct wrk_job *j)
+{
+	struct stats_counters *c = &wrk_env->we_stats;
+	struct timespec ts;
+	int64_t now;
+
+	if (j->jb_enqueued_us <= 0) {
+		c->sc_pickup_unknown++;
+		return;
+	}
+	clock_gettime(CLOCK_REALTIME, &ts);
+	now = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+	if (now < j->jb_enqueued_us) {
+		c->sc_pickup_skewed++;
+		hist_add(&c->sc_pickup, 0);
+		return;
+	}
+	hist_add(&c->sc_pickup, (uint64_t)(now - j->jb_enqueued_us));
+}
+
 void
 wrk_stats_job_started(struct wrk_slot *s)
 {
@@ -66,6 +93,7 @@ wrk_stats_job_started(struct wrk_slot *s)
 	wrk_env->we_stats.sc_fetched++;
 	wrk_env->we_nbusy++;
 	s->sl_jt = jobtype_index(j->jb_jobtype);
+	pickup(j);
 	/* The slot index is the entry: a slot runs one job or holds one report. */
 	wrk_count_started(s, j->jb_jobtype, q != NULL ? q : "default", j->jb_jid, j->jb_jid_len);
 }
@@ -74,7 +102,6 @@ void
 wrk_stats_report_confirmed(struct wrk_slot *s)
 {
 	struct stats_counters *c = &wrk_env->we_stats;
-	int b = stats_lat_bucket(s->sl_report_us);
 
 	wrk_count_confirmed(s);
 	if (s->sl_report_ok)
@@ -84,12 +111,12 @@ wrk_stats_report_confirmed(struct wrk_slot *s)
 	if (s->sl_jt < 0)
 		return;
 	c->sc_busy_us += s->sl_report_us;
-	c->sc_lat[b]++;
+	hist_add(&c->sc_lat, s->sl_report_us);
 	if (s->sl_report_ok)
 		c->sc_jt[s->sl_jt].jt_processed++;
 	else
 		c->sc_jt[s->sl_jt].jt_failed++;
-	c->sc_jt[s->sl_jt].jt_lat[b]++;
+	hist_add(&c->sc_jt[s->sl_jt].jt_lat, s->sl_report_us);
 	s->sl_jt = -1;
 }
 
@@ -113,6 +140,7 @@ wrk_stats_publish(void)
 	struct stats_counters *c = &wrk_env->we_stats;
 	void *rec = NULL;
 	size_t len = 0;
+	int lean;
 
 	c->sc_rss_kb = proc_rss_kb(0);
 	if (p->sp_slot != NULL) {
@@ -129,7 +157,13 @@ wrk_stats_publish(void)
 	}
 	if (p->sp_ring == NULL)
 		return;
-	if (stats_counters_encode(c, &rec, &len) == 0)
+	/* A record takes at most a quarter of the ring, so the master never falls a record behind. */
+	if (stats_counters_encode_fit(c, p->sp_ring->rg_size / 4, &rec, &len, &lean) == 0) {
+		if (lean && !wrk_env->we_stats_lean)
+			log_warnx("stats: a record is over %u bytes; per-jobtype run-time "
+			    "histograms are left out of it", p->sp_ring->rg_size / 4);
+		wrk_env->we_stats_lean = lean;
 		stats_ring_put(p->sp_ring, rec, (uint32_t)len);
+	}
 	free(rec);
 }

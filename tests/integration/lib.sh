@@ -146,7 +146,7 @@ start_single() {
 # ---- the whole fkworker (master and children) ----
 
 # sup_conf FILE [EXTRA_WORKER_KEYS] [EXTRA_HANDLERS]: a configuration for the master.
-# CPUS, CONCURRENCY, SHUTDOWN_TIMEOUT, HEARTBEAT, CTL_MODE, LOG_LEVEL tune it.
+# CPUS, CONCURRENCY, SHUTDOWN_TIMEOUT, HEARTBEAT, CTL_MODE, LOG_LEVEL, STATS_LISTEN tune it.
 sup_conf() {
 	f=$1; extra=${2:-}; handlers=${3:-}
 	cat >"$f" <<CONF
@@ -166,7 +166,7 @@ handlers: (
 	{ jobtype = "fail"; builtin = "fail"; }
 );
 control: { socket = "$SOCK"; mode = ${CTL_MODE:-0660}; };
-stats: { interval_ms = ${STATS_MS:-100}; };
+stats: { interval_ms = ${STATS_MS:-100};${STATS_LISTEN:+ listen = \"$STATS_LISTEN\";} };
 log: { level = "${LOG_LEVEL:-info}"; };
 CONF
 }

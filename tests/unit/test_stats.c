@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Unit tests for common/stats.c: region layout, seqlock, ring, latency, counter records. */
+/* Unit tests for common/stats.c: region layout, seqlock, ring, counter records. */
 #include <check.h>
 #include <errno.h>
 #include <pthread.h>
@@ -333,38 +333,6 @@ START_TEST(test_seqlock_concurrent)
 }
 END_TEST
 
-START_TEST(test_lat_buckets)
-{
-	uint64_t lat[STATS_LAT_BUCKETS];
-	uint64_t q;
-
-	ck_assert_int_eq(stats_lat_bucket(0), 0);
-	ck_assert_int_eq(stats_lat_bucket(1), 1);
-	ck_assert_int_eq(stats_lat_bucket(2), 2);
-	ck_assert_int_eq(stats_lat_bucket(3), 2);
-	ck_assert_int_eq(stats_lat_bucket(4), 3);
-	ck_assert_int_eq(stats_lat_bucket(1023), 10);
-	ck_assert_int_eq(stats_lat_bucket(1024), 11);
-	ck_assert_int_eq(stats_lat_bucket(UINT64_MAX), STATS_LAT_BUCKETS - 1);
-
-	memset(lat, 0, sizeof(lat));
-	ck_assert_uint_eq(stats_lat_quantile(lat, 0.5), 0);
-	lat[stats_lat_bucket(100)] = 100;	/* [64, 128) */
-	q = stats_lat_quantile(lat, 0.5);
-	ck_assert_uint_ge(q, 64);
-	ck_assert_uint_lt(q, 128);
-	ck_assert_uint_le(stats_lat_quantile(lat, 0.01), stats_lat_quantile(lat, 0.99));
-
-	memset(lat, 0, sizeof(lat));
-	lat[stats_lat_bucket(10)] = 98;		/* [8, 16) */
-	lat[stats_lat_bucket(50000)] = 2;	/* [32768, 65536) */
-	ck_assert_uint_lt(stats_lat_quantile(lat, 0.5), 16);
-	ck_assert_uint_le(stats_lat_quantile(lat, 0.98), 16);
-	ck_assert_uint_ge(stats_lat_quantile(lat, 0.99), 32768);
-	ck_assert_uint_le(stats_lat_quantile(lat, 1.0), 65536);
-}
-END_TEST
-
 /* Field by field: the struct has padding that a round trip need not keep. */
 static void
 assert_counters_eq(const struct stats_counters *a, const struct stats_counters *b)
@@ -379,13 +347,16 @@ assert_counters_eq(const struct stats_counters *a, const struct stats_counters *
 	ck_assert_uint_eq(a->sc_errors, b->sc_errors);
 	ck_assert_uint_eq(a->sc_busy_us, b->sc_busy_us);
 	ck_assert_int_eq(a->sc_rss_kb, b->sc_rss_kb);
-	ck_assert(memcmp(a->sc_lat, b->sc_lat, sizeof(a->sc_lat)) == 0);
+	ck_assert(memcmp(&a->sc_lat, &b->sc_lat, sizeof(a->sc_lat)) == 0);
+	ck_assert(memcmp(&a->sc_pickup, &b->sc_pickup, sizeof(a->sc_pickup)) == 0);
+	ck_assert_uint_eq(a->sc_pickup_skewed, b->sc_pickup_skewed);
+	ck_assert_uint_eq(a->sc_pickup_unknown, b->sc_pickup_unknown);
 	ck_assert_uint_eq(a->sc_njt, b->sc_njt);
 	for (uint32_t i = 0; i < a->sc_njt; i++) {
 		ck_assert_str_eq(a->sc_jt[i].jt_name, b->sc_jt[i].jt_name);
 		ck_assert_uint_eq(a->sc_jt[i].jt_processed, b->sc_jt[i].jt_processed);
 		ck_assert_uint_eq(a->sc_jt[i].jt_failed, b->sc_jt[i].jt_failed);
-		ck_assert(memcmp(a->sc_jt[i].jt_lat, b->sc_jt[i].jt_lat,
+		ck_assert(memcmp(&a->sc_jt[i].jt_lat, &b->sc_jt[i].jt_lat,
 		    sizeof(a->sc_jt[i].jt_lat)) == 0);
 	}
 }
@@ -403,25 +374,31 @@ fill_counters(struct stats_counters *c)
 	c->sc_reconnects = 3;
 	c->sc_errors = 2;
 	c->sc_busy_us = 123456789012ull;
-	c->sc_lat[0] = 5;
-	c->sc_lat[4] = 999990;
-	c->sc_lat[20] = 5;
+	c->sc_lat.h_count[0] = 5;
+	c->sc_lat.h_count[hist_bucket(12)] = 999990;
+	c->sc_lat.h_count[hist_bucket(700000)] = 5;
+	c->sc_lat.h_sum_us = 123456789012ull;
+	hist_add(&c->sc_pickup, 1500);
+	hist_add(&c->sc_pickup, 0);
+	c->sc_pickup_skewed = 1;
+	c->sc_pickup_unknown = 4;
 	c->sc_rss_kb = 10240;
 	c->sc_njt = 2;
 	strcpy(c->sc_jt[0].jt_name, "noop");
 	c->sc_jt[0].jt_processed = 999980;
-	c->sc_jt[0].jt_lat[4] = 999980;
+	c->sc_jt[0].jt_lat.h_count[hist_bucket(12)] = 999980;
 	strcpy(c->sc_jt[1].jt_name, "resize");
 	c->sc_jt[1].jt_processed = 10;
 	c->sc_jt[1].jt_failed = 10;
-	c->sc_jt[1].jt_lat[STATS_LAT_BUCKETS - 1] = 20;
+	c->sc_jt[1].jt_lat.h_count[HIST_BUCKETS - 1] = 20;
 }
 
 START_TEST(test_counters_roundtrip)
 {
-	struct stats_counters c, d;
+	static struct stats_counters c, d;
 	void *rec;
 	size_t len;
+	int lean;
 
 	fill_counters(&c);
 	ck_assert_int_eq(stats_counters_encode(&c, &rec, &len), 0);
@@ -434,7 +411,19 @@ START_TEST(test_counters_roundtrip)
 		ck_assert_int_eq(stats_counters_decode(rec, i, &d), -1);
 	free(rec);
 
-	/* A full record (every jobtype, every bucket) fits the ring easily. */
+	/* Small enough: encoded whole. */
+	ck_assert_int_eq(stats_counters_encode_fit(&c, STATS_RING_DEFAULT / 4, &rec, &len,
+	    &lean), 0);
+	ck_assert_int_eq(lean, 0);
+	ck_assert_int_eq(stats_counters_decode(rec, len, &d), 0);
+	assert_counters_eq(&c, &d);
+	free(rec);
+
+	/*
+	 * A full record (every jobtype, every bucket of every histogram) is too
+	 * large for a quarter of the ring: it goes without the per-jobtype
+	 * histograms, keeping every count, and fits easily.
+	 */
 	memset(&c, 0xff, sizeof(c));
 	c.sc_njt = STATS_JT_MAX;
 	c.sc_rss_kb = -1;
@@ -444,8 +433,18 @@ START_TEST(test_counters_roundtrip)
 	}
 	c.sc_generation = 1;
 	ck_assert_int_eq(stats_counters_encode(&c, &rec, &len), 0);
+	ck_assert_uint_gt(len, STATS_RING_DEFAULT / 4);
+	ck_assert_int_eq(stats_counters_decode(rec, len, &d), 0);
+	assert_counters_eq(&c, &d);
+	free(rec);
+	ck_assert_int_eq(stats_counters_encode_fit(&c, STATS_RING_DEFAULT / 4, &rec, &len,
+	    &lean), 0);
+	ck_assert_int_eq(lean, 1);
 	ck_assert_uint_lt(len, STATS_RING_DEFAULT / 8);
 	ck_assert_int_eq(stats_counters_decode(rec, len, &d), 0);
+	for (int i = 0; i < STATS_JT_MAX; i++) {
+		memset(&c.sc_jt[i].jt_lat, 0, sizeof(c.sc_jt[i].jt_lat));
+	}
 	assert_counters_eq(&c, &d);
 	free(rec);
 }
@@ -453,7 +452,7 @@ END_TEST
 
 START_TEST(test_counters_unknown_keys_and_bad_types)
 {
-	struct stats_counters d;
+	static struct stats_counters d;
 	msgpack_sbuffer sb;
 	msgpack_packer pk;
 
@@ -481,12 +480,13 @@ START_TEST(test_counters_unknown_keys_and_bad_types)
 	ck_assert_int_eq(stats_counters_decode(sb.data, sb.size, &d), -1);
 	msgpack_sbuffer_clear(&sb);
 
-	/* more latency buckets than we know */
+	/* a latency bucket past the last one */
 	msgpack_pack_map(&pk, 1);
-	ctl_mp_pack_str(&pk, "lat");
-	msgpack_pack_array(&pk, STATS_LAT_BUCKETS + 1);
-	for (int i = 0; i <= STATS_LAT_BUCKETS; i++)
-		msgpack_pack_int(&pk, 1);
+	ctl_mp_pack_str(&pk, "pickup");
+	msgpack_pack_array(&pk, 3);
+	msgpack_pack_int(&pk, 0);
+	msgpack_pack_int(&pk, HIST_BUCKETS);
+	msgpack_pack_int(&pk, 1);
 	ck_assert_int_eq(stats_counters_decode(sb.data, sb.size, &d), -1);
 	msgpack_sbuffer_clear(&sb);
 
@@ -508,7 +508,7 @@ main(void)
 		test_region_shared_across_fork, test_ring_put_get, test_ring_wraps,
 		test_ring_full_drops, test_ring_oversize, test_ring_corrupt_resets,
 		test_ring_across_processes, test_seqlock_basic, test_seqlock_concurrent,
-		test_lat_buckets, test_counters_roundtrip,
+		test_counters_roundtrip,
 		test_counters_unknown_keys_and_bad_types, NULL,
 	};
 
