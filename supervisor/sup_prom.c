@@ -139,37 +139,29 @@ histogram(struct buf *b, const char *name, const char *help, const struct hist *
 }
 
 /*
- * Per jobtype. Jobs FAILed before a handler ran (bad JSON, no handler,
- * shutdown) have no jobtype entry: they show under jobtype="" so the
- * family adds up to the host's total. The queue is not tracked per job, so
- * there is no queue label. errtype is "" until the counters carry it.
+ * Per jobtype, and failures per jobtype and error type: the exact counts
+ * (sup_count.c), the same cells as status's jobtypes and failed_by, so each
+ * family adds up to the host's processed and failed. The queue is not kept
+ * per count, so there is no queue label.
  */
 static void
-jobs(struct buf *b, const struct stats_counters *t)
+jobs(struct buf *b)
 {
-	uint64_t done = 0, failed = 0;
+	static struct stats_tally t;
 
+	sup_count_host(&t);
 	family(b, "fkworker_jobs_processed_total", "counter",
 	    "Jobs run and ACKed (confirmed by the server), per jobtype.");
-	for (uint32_t i = 0; i < t->sc_njt; i++) {
-		const char *labels[] = { "jobtype", t->sc_jt[i].jt_name, NULL };
-		sample_u64(b, "fkworker_jobs_processed_total", labels, t->sc_jt[i].jt_processed);
-		done += t->sc_jt[i].jt_processed;
-	}
-	if (t->sc_processed > done) {
-		const char *labels[] = { "jobtype", "", NULL };
-		sample_u64(b, "fkworker_jobs_processed_total", labels, t->sc_processed - done);
+	for (uint32_t i = 0; i < t.ty_njt; i++) {
+		const char *labels[] = { "jobtype", t.ty_jt[i].tj_name, NULL };
+		sample_u64(b, "fkworker_jobs_processed_total", labels, t.ty_jt[i].tj_processed);
 	}
 	family(b, "fkworker_jobs_failed_total", "counter",
 	    "Jobs FAILed (confirmed by the server), per jobtype and error type.");
-	for (uint32_t i = 0; i < t->sc_njt; i++) {
-		const char *labels[] = { "jobtype", t->sc_jt[i].jt_name, "errtype", "", NULL };
-		sample_u64(b, "fkworker_jobs_failed_total", labels, t->sc_jt[i].jt_failed);
-		failed += t->sc_jt[i].jt_failed;
-	}
-	if (t->sc_failed > failed) {
-		const char *labels[] = { "jobtype", "", "errtype", "", NULL };
-		sample_u64(b, "fkworker_jobs_failed_total", labels, t->sc_failed - failed);
+	for (uint32_t i = 0; i < t.ty_nfe; i++) {
+		const char *labels[] = { "jobtype", t.ty_fe[i].tf_jobtype,
+		    "errtype", t.ty_fe[i].tf_errtype, NULL };
+		sample_u64(b, "fkworker_jobs_failed_total", labels, t.ty_fe[i].tf_failed);
 	}
 }
 
@@ -319,7 +311,7 @@ sup_prom_render(struct buf *b, uint64_t scrapes)
 	family(b, "fkworker_build_info", "gauge", "The running fkworker's version.");
 	sample_u64(b, "fkworker_build_info", (const char *const[]){ "version", SUP_VERSION,
 	    NULL }, 1);
-	jobs(b, t);
+	jobs(b);
 	histogram(b, "fkworker_job_duration_seconds",
 	    "Run time of jobs, handler start to completion.", &t->sc_lat);
 	histogram(b, "fkworker_job_pickup_latency_seconds",

@@ -12,7 +12,7 @@ M=$ROOT/packaging/man
 cmds=$("$B/fkworkerctl" --help | sed -n 's/^  \([a-z][a-z-]*\) .*/\1/p')
 [ -n "$cmds" ] || fail "no commands in fkworkerctl --help"
 for c in $cmds; do
-	grep -Eq "^\.It Cm $c( |$)|^\.Cm $c Ar" "$M/fkworkerctl.8" ||
+	grep -Eq "^\.It Cm $c( |$)|^\.Cm $c( Ar|$)" "$M/fkworkerctl.8" ||
 	    fail "fkworkerctl.8 does not document the command $c"
 	grep -q "fkworkerctl $c" "$ROOT/README.md" || fail "README never shows fkworkerctl $c"
 done

@@ -60,7 +60,7 @@ expect_eq "failed = status" "$(total fkworker_jobs_failed_total "$T/m.txt")" "$(
 expect_eq "processed = broker ACKs" "$(j .processed)" "$(stat_field acked)"
 expect_eq "noop" "$(metric "$T/m.txt" 'fkworker_jobs_processed_total{jobtype="noop"}')" 20000
 expect_eq "sleep" "$(metric "$T/m.txt" 'fkworker_jobs_processed_total{jobtype="sleep"}')" 400
-expect_eq "fail" "$(metric "$T/m.txt" 'fkworker_jobs_failed_total{jobtype="fail",errtype=""}')" 100
+expect_eq "fail" "$(metric "$T/m.txt" 'fkworker_jobs_failed_total{jobtype="fail",errtype="Failed"}')" 100
 expect_eq "escaped jobtype" \
     "$(metric "$T/m.txt" 'fkworker_jobs_processed_total{jobtype="we\"ird\\job"}')" 5
 expect_eq "fetches = status" "$(metric "$T/m.txt" fkworker_fetches_total)" "$(j .fetches)"

@@ -15,6 +15,9 @@
  *   { jobtype = "echo";  plugin = "/usr/lib/fkworker/plugins/example.so"; },
  *   { jobtype = "delay"; plugin = "/usr/lib/fkworker/plugins/example.so"; timeout = 60; }
  */
+/* clock_gettime and CPU-time clocks are POSIX, not ISO C: a plugin built with -std=c11 asks. */
+#define _POSIX_C_SOURCE 200809L
+
 #include <stdint.h>
 #include <stdlib.h>
 #include <time.h>
