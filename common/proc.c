@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* proc: CPU time of a process from /proc/PID/stat (no logging). */
+/* proc: CPU time of a process and of the host from /proc (no logging). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -97,4 +97,51 @@ proc_ticks_per_sec(void)
 	long t = sysconf(_SC_CLK_TCK);
 
 	return t > 0 ? t : 100;
+}
+
+double
+proc_cpu_seconds(int pid)
+{
+	struct proc_cpu pc;
+
+	if (proc_cpu_read(pid, &pc) == -1)
+		return -1;
+	return (double)(pc.pc_self + pc.pc_children) / (double)proc_ticks_per_sec();
+}
+
+double
+proc_demand_seconds(int pid)
+{
+	char path[64];
+	unsigned long long run, wait;
+	FILE *f;
+	int n;
+
+	snprintf(path, sizeof(path), "/proc/%d/schedstat", pid);
+	if ((f = fopen(path, "re")) == NULL)
+		return -1;
+	n = fscanf(f, "%llu %llu", &run, &wait);
+	fclose(f);
+	return n == 2 ? (double)(run + wait) / 1e9 : -1;
+}
+
+int
+proc_host_ticks(uint64_t *busy, uint64_t *total)
+{
+	unsigned long long v[8] = { 0 };
+	FILE *f = fopen("/proc/stat", "re");
+	int n;
+
+	*busy = *total = 0;
+	if (f == NULL)
+		return -1;
+	n = fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2],
+	    &v[3], &v[4], &v[5], &v[6], &v[7]);
+	fclose(f);
+	if (n < 4)
+		return -1;
+	for (int i = 0; i < 8; i++)
+		*total += v[i];
+	*busy = *total - v[3] - v[4];	/* idle and iowait are not busy */
+	return 0;
 }

@@ -25,5 +25,14 @@ int	proc_cpu_parse(const char *text, size_t len, struct proc_cpu *);
 int	proc_cpu_read(int pid, struct proc_cpu *);
 /* Clock ticks per second (sysconf(_SC_CLK_TCK), 100 if unknown). */
 long	proc_ticks_per_sec(void);
+/* A process's CPU seconds, its waited-for children included; -1 if it is gone. */
+double	proc_cpu_seconds(int pid);
+/*
+ * Seconds a process ran or waited on a run queue (its demand for a CPU),
+ * from /proc/PID/schedstat; -1 if gone or the kernel does not keep it.
+ */
+double	proc_demand_seconds(int pid);
+/* The host's CPU ticks, all cores: busy (not idle or iowait) and total; 0 or -1. */
+int	proc_host_ticks(uint64_t *busy, uint64_t *total);
 
 #endif

@@ -186,3 +186,27 @@ out:
 	buf_free(&b);
 	return rc;
 }
+
+int
+ctl_client_status(int fd, const char *who, int queues, int timeout_ms, struct ctl_status **out)
+{
+	struct ctl_request rq = { .rq_version = CTL_VERSION, .rq_cmd = CTL_CMD_STATUS,
+	    .rq_queues = queues };
+	struct ctl_reply rp;
+	char err[256];
+
+	if (ctl_client_call(fd, &rq, &rp, timeout_ms, err, sizeof(err)) == -1) {
+		fprintf(stderr, "fkworkerctl: %s: status: %s\n", who, err);
+		return -1;
+	}
+	if (!rp.rp_ok || rp.rp_status == NULL) {
+		fprintf(stderr, "fkworkerctl: %s: status: %s\n", who,
+		    rp.rp_error ? rp.rp_error : "no status in the reply");
+		ctl_reply_free(&rp);
+		return -1;
+	}
+	*out = rp.rp_status;
+	rp.rp_status = NULL;
+	ctl_reply_free(&rp);
+	return 0;
+}

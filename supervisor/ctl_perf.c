@@ -19,6 +19,7 @@
 #include <jansson.h>
 
 #include "ctl_perf_int.h"
+#include "proc.h"
 
 #define POLL_MS		100
 #define PROGRESS_MS	5000
@@ -33,19 +34,13 @@ static const struct fkc_ops ops = { on_ready, on_reply, on_close };
 static void
 cpu_read(struct cpu_times *ct)
 {
-	unsigned long long v[8] = { 0 };
-	FILE *f = fopen("/proc/stat", "re");
+	uint64_t busy, total;
 
 	memset(ct, 0, sizeof(*ct));
-	if (f == NULL)
-		return;
-	if (fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2],
-	    &v[3], &v[4], &v[5], &v[6], &v[7]) >= 4) {
-		for (int i = 0; i < 8; i++)
-			ct->ct_total += v[i];
-		ct->ct_idle = v[3] + v[4];
+	if (proc_host_ticks(&busy, &total) == 0) {
+		ct->ct_total = total;
+		ct->ct_idle = total - busy;
 	}
-	fclose(f);
 }
 
 static void
@@ -61,24 +56,7 @@ finish(struct perf *pf, int status)
 static int
 status_now(struct perf *pf, struct ctl_status **out)
 {
-	struct ctl_request rq = { .rq_version = CTL_VERSION, .rq_cmd = CTL_CMD_STATUS };
-	struct ctl_reply rp;
-	char err[256];
-
-	if (ctl_client_call(pf->pf_ctl, &rq, &rp, 10000, err, sizeof(err)) == -1) {
-		fprintf(stderr, "fkworkerctl: perf-test: status: %s\n", err);
-		return -1;
-	}
-	if (!rp.rp_ok || rp.rp_status == NULL) {
-		fprintf(stderr, "fkworkerctl: perf-test: status: %s\n",
-		    rp.rp_error ? rp.rp_error : "no status in the reply");
-		ctl_reply_free(&rp);
-		return -1;
-	}
-	*out = rp.rp_status;
-	rp.rp_status = NULL;
-	ctl_reply_free(&rp);
-	return 0;
+	return ctl_client_status(pf->pf_ctl, "perf-test", 0, 10000, out);
 }
 
 /* Jobs pushed but not yet counted: what the backlog of a --seconds run is. */

@@ -12,72 +12,12 @@
 #include <unistd.h>
 
 #include "ctl_sample.h"
+#include "proc.h"
 #include "sup.h"
 
 #define SAMPLE_CALL_MS	10000
 #define QUEUES_STALE_MS	5000	/* older queue sizes mean INFO is not answered */
 #define PIDS_MAX	1025	/* worker.cpus' most children, and the master */
-
-/* CPU seconds a process used, its reaped children (exec jobs) included; -1 if gone. */
-static double
-pid_cpu_s(pid_t pid)
-{
-	char path[64], buf[1024], *p;
-	unsigned long long ut, st, cut, cst;
-	FILE *f;
-	size_t n;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	if ((f = fopen(path, "re")) == NULL)
-		return -1;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	/* The command name may hold spaces and parentheses: fields follow the last ')'. */
-	if ((p = strrchr(buf, ')')) == NULL ||
-	    sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %llu %llu",
-	    &ut, &st, &cut, &cst) != 4)
-		return -1;
-	return (double)(ut + st + cut + cst) / (double)sysconf(_SC_CLK_TCK);
-}
-
-static void
-host_ticks(uint64_t *busy, uint64_t *total)
-{
-	unsigned long long v[8] = { 0 };
-	FILE *f = fopen("/proc/stat", "re");
-
-	*busy = *total = 0;
-	if (f == NULL)
-		return;
-	if (fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2],
-	    &v[3], &v[4], &v[5], &v[6], &v[7]) >= 4) {
-		for (int i = 0; i < 8; i++)
-			*total += v[i];
-		*busy = *total - v[3] - v[4];	/* idle and iowait */
-	}
-	fclose(f);
-}
-
-/*
- * Seconds a process ran or waited to run (its demand for a CPU), from the
- * scheduler's own accounting; -1 if the kernel does not keep it.
- */
-static double
-pid_demand_s(pid_t pid)
-{
-	char path[64];
-	unsigned long long run, wait;
-	FILE *f;
-	int n;
-
-	snprintf(path, sizeof(path), "/proc/%d/schedstat", (int)pid);
-	if ((f = fopen(path, "re")) == NULL)
-		return -1;
-	n = fscanf(f, "%llu %llu", &run, &wait);
-	fclose(f);
-	return n == 2 ? (double)(run + wait) / 1e9 : -1;
-}
 
 /*
  * The fkworker processes' CPU and demand, summed as deltas of the pids seen
@@ -97,7 +37,7 @@ struct cpu_acc {
 static void
 cpu_acc_add(const struct cpu_acc *a, pid_t pid, struct cpu_acc *next)
 {
-	double c = pid_cpu_s(pid), d = pid_demand_s(pid);
+	double c = proc_cpu_seconds(pid), d = proc_demand_seconds(pid);
 
 	if (c < 0)
 		return;
@@ -158,34 +98,11 @@ sample_of(const struct ctl_status *st, const struct cpu_acc *acc, struct diag_sa
 			s->ds_fetch_rtt_us = st->st_child[i].cc_fetch_rtt_us;
 	s->ds_worker_cpu_s = acc->ca_cpu_total;
 	s->ds_worker_demand_s = acc->ca_dem_known ? acc->ca_dem_total : -1;
-	host_ticks(&s->ds_host_busy, &s->ds_host_total);
+	proc_host_ticks(&s->ds_host_busy, &s->ds_host_total);
 	s->ds_run_p50_us = st->st_processed + st->st_failed > 0 ? (int64_t)st->st_p50_us : -1;
 	s->ds_run_p99_us = st->st_processed + st->st_failed > 0 ? (int64_t)st->st_p99_us : -1;
-	s->ds_pick_p50_us = s->ds_pick_p99_us = -1;
-}
-
-static int
-status_call(int fd, const char *who, struct ctl_status **out)
-{
-	struct ctl_request rq = { .rq_version = CTL_VERSION, .rq_cmd = CTL_CMD_STATUS,
-	    .rq_queues = 1 };
-	struct ctl_reply rp;
-	char err[256];
-
-	if (ctl_client_call(fd, &rq, &rp, SAMPLE_CALL_MS, err, sizeof(err)) == -1) {
-		fprintf(stderr, "fkworkerctl: %s: status: %s\n", who, err);
-		return -1;
-	}
-	if (!rp.rp_ok || rp.rp_status == NULL) {
-		fprintf(stderr, "fkworkerctl: %s: status: %s\n", who,
-		    rp.rp_error ? rp.rp_error : "no status in the reply");
-		ctl_reply_free(&rp);
-		return -1;
-	}
-	*out = rp.rp_status;
-	rp.rp_status = NULL;
-	ctl_reply_free(&rp);
-	return 0;
+	s->ds_pick_p50_us = st->st_pickup_n > 0 ? (int64_t)st->st_pickup_p50_us : -1;
+	s->ds_pick_p99_us = st->st_pickup_n > 0 ? (int64_t)st->st_pickup_p99_us : -1;
 }
 
 void
@@ -238,7 +155,7 @@ ctl_sample_take(struct ctl_sampler *sa, struct diag_sample *out)
 {
 	struct ctl_status *st;
 
-	if (status_call(sa->sa_fd, sa->sa_who, &st) == -1)
+	if (ctl_client_status(sa->sa_fd, sa->sa_who, 1, SAMPLE_CALL_MS, &st) == -1)
 		return -1;
 	if (sa->sa_status != NULL)
 		ctl_status_free(sa->sa_status);

@@ -306,6 +306,12 @@ void	ctl_client_denied(const char *path, char *msg, size_t len);
  */
 int	ctl_client_call(int fd, const struct ctl_request *, struct ctl_reply *rp,
 	    int timeout_ms, char *err, size_t errlen);
+/*
+ * One status call (queues: refresh the queue sizes first); 0 with *out to
+ * free with ctl_status_free, or -1 with "fkworkerctl: WHO: status: why" on stderr.
+ */
+int	ctl_client_status(int fd, const char *who, int queues, int timeout_ms,
+	    struct ctl_status **out);
 
 /* The status reply as a human table, or as JSON (jansson) from the same struct. */
 void	ctl_render_text(FILE *, const struct ctl_status *);

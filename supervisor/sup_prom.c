@@ -7,12 +7,14 @@
  */
 #include <inttypes.h>
 #include <stdarg.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "proc.h"
 #include "sup.h"
 
 /* Fixed le boundaries (seconds) read from the fine histograms; see hist_count_le. */
@@ -165,30 +167,6 @@ jobs(struct buf *b)
 	}
 }
 
-/* utime + stime (+ the waited-for children's) of a process, from /proc/PID/stat. */
-static double
-proc_cpu_seconds(pid_t pid)
-{
-	unsigned long long ut, st, cut, cst;
-	char path[64], line[1024], *p;
-	FILE *f;
-	int n;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	if ((f = fopen(path, "r")) == NULL)
-		return 0;
-	p = fgets(line, sizeof(line), f);
-	fclose(f);
-	/* The command name may hold spaces and parentheses: fields start after the last ')'. */
-	if (p == NULL || (p = strrchr(line, ')')) == NULL)
-		return 0;
-	n = sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %llu %llu",
-	    &ut, &st, &cut, &cst);
-	if (n != 4)
-		return 0;
-	return (double)(ut + st + cut + cst) / (double)sysconf(_SC_CLK_TCK);
-}
-
 static double
 rusage_seconds(int who)
 {
@@ -219,7 +197,7 @@ processes(struct buf *b, const struct ctl_status *st)
 			continue;
 		snprintf(idx, sizeof(idx), "%d", c->cc_index);
 		snprintf(pid, sizeof(pid), "%d", c->cc_pid);
-		s = proc_cpu_seconds(c->cc_pid);
+		s = fmax(proc_cpu_seconds(c->cc_pid), 0);
 		total += s;
 		sample_dbl(b, "fkworker_child_cpu_seconds_total", labels, s);
 	}
