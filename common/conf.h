@@ -51,7 +51,12 @@ struct fkw_conf {
 	int			 cf_conn_budget;	/* connections the server accepts, fleet-wide */
 
 	/* worker */
-	int			 cf_concurrency;	/* WORKER_CONCURRENCY */
+	int			 cf_concurrency;	/* WORKER_CONCURRENCY; auto: the start (= min) */
+	int			 cf_concurrency_auto;	/* 1 when "auto": sup_auto.c steers it */
+	int			 cf_concurrency_min;	/* auto's floor, resolved (0 = 50 per child) */
+	int			 cf_concurrency_max;	/* live ceiling, resolved (0 = 1000 per child) */
+	int			 cf_cpu_target;		/* auto: host CPU % it grows up to */
+	int			 cf_auto_interval;	/* auto: ms between decisions */
 	int			 cf_cpus;		/* WORKER_CPUS, resolved (>= 1) */
 	int			 cf_cpus_auto;		/* 1 when "auto" */
 	struct conf_queue	*cf_queues;
@@ -109,6 +114,12 @@ void		 conf_dump(const struct fkw_conf *, FILE *);
 
 /* The handler for a jobtype: exact match first, then "*", else NULL. */
 const struct conf_handler *conf_handler_find(const struct fkw_conf *, const char *jobtype);
+
+/*
+ * 1 when old and new differ at most in the keys a running child takes live
+ * (worker.concurrency and the auto controller's keys), else 0.
+ */
+int		 conf_live_only(const struct fkw_conf *old, const struct fkw_conf *new);
 
 /*
  * Names of keys whose change needs a restart rather than a reload (e.g.

@@ -267,7 +267,7 @@ END_TEST
 
 /* The sample files: each bad-X.conf fails with exactly the lines of bad-X.expected. */
 static const char *const samples_bad[] = {
-	"unknown-keys", "types", "ranges", "queues", "handlers", "syntax", "cross",
+	"unknown-keys", "types", "ranges", "queues", "handlers", "syntax", "cross", "auto",
 };
 
 START_TEST(test_sample_files)
@@ -372,7 +372,7 @@ START_TEST(test_env_bad_values)
 
 	for (size_t i = 0; i < sizeof(conc) / sizeof(conc[0]); i++) {
 		setenv("WORKER_CONCURRENCY", conc[i], 1);
-		fails_env("", 1, "environment: WORKER_CONCURRENCY: must be 1..100000");
+		fails_env("", 1, "environment: WORKER_CONCURRENCY: must be 1..100000 or \"auto\"");
 	}
 	unsetenv("WORKER_CONCURRENCY");
 	for (size_t i = 0; i < sizeof(cpus) / sizeof(cpus[0]); i++) {
@@ -391,7 +391,7 @@ START_TEST(test_env_bad_values)
 	setenv("FAKTORY_URL", "tcp://ok:7419", 1);
 	setenv("WORKER_CONCURRENCY", "x", 1);
 	setenv("WORKER_CPUS", "y", 1);
-	fails_env("", 1, "environment: WORKER_CONCURRENCY: must be 1..100000\n"
+	fails_env("", 1, "environment: WORKER_CONCURRENCY: must be 1..100000 or \"auto\"\n"
 	    "environment: WORKER_CPUS: must be 1..1024 or \"auto\"");
 }
 END_TEST
