@@ -17,6 +17,7 @@
 #include <sys/resource.h>
 
 #include "log.h"
+#include "notify.h"
 #include "sup.h"
 
 #define FDS_PER_CHILD_EXTRA	64	/* epoll, signalfd, channel, logs, exec pipes */
@@ -115,6 +116,8 @@ reload_live(struct fkw_conf *cf)
 {
 	struct fkw_conf *old = sup_env->se_conf;
 
+	/* systemd sees a reload begin and end, as with a roll. */
+	notify_reloading();
 	log_notice("reloaded %s live: concurrency %s%d -> %s%d (bounds %d..%d); no child "
 	    "replaced", sup_env->se_opts->so_conf_path, old->cf_concurrency_auto ? "auto " : "",
 	    old->cf_concurrency, cf->cf_concurrency_auto ? "auto " : "", cf->cf_concurrency,
@@ -124,6 +127,7 @@ reload_live(struct fkw_conf *cf)
 	sup_beat_reconfigure();
 	conf_free(old);
 	sup_auto_reconfigure();
+	notify_ready();
 	sup_status_notify();
 }
 
