@@ -12,7 +12,8 @@
 # connections it opened and the FETCHes it sent per job; the ratio lines compare runs of the
 # same shape in this run. The Node.js faktory-worker package runs the same workloads.
 # Env: BENCH_JOBS (200000), BENCH_CONCURRENCY (2000, the shipped value), BENCH_CPUS (2),
-# BENCH_SERVICE_US (150), BENCH_NODE (1 = run node).
+# BENCH_SERVICE_US (150), BENCH_NODE (1 = run node), BENCH_AUTO (1 = run bench-auto.sh:
+# concurrency "auto" against a sweep of fixed values on sleep jobs).
 set -euo pipefail
 B=$(cd "$1" && pwd)
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -163,4 +164,8 @@ if [ "${BENCH_NODE:-1}" = 1 ] && [ -d "$ROOT/tests/interop/node_modules/faktory-
 	done
 else
 	echo "bench: node faktory-worker not installed (run make interop first); comparison skipped"
+fi
+
+if [ "${BENCH_AUTO:-1}" = 1 ]; then
+	bash "$ROOT/tests/bench/bench-auto.sh" "$B"
 fi

@@ -13,9 +13,9 @@
 . "$(dirname "$0")/lib-drill.sh"
 DRILL_LOSSES="cut orphaned unread"
 
-NA=$(drill_pick 12000 5000 400)
+NA=$(drill_pick 12000 5000 3000)
 NB=$(drill_pick 6000 3000 300)
-SLEEP_MS=$(drill_pick 100 100 200)
+SLEEP_MS=$(drill_pick 100 100 500)
 AUTO="concurrency_min = 4; concurrency_max = 300; cpu_target = 100; auto_interval_ms = 300;"
 start_broker --retry-delay-ms 0 --reap-s 86400
 port=$BROKER_PORT

@@ -33,6 +33,8 @@ wait_for 5 sh -c "[ \$($B/fkworkerctl -s $SOCK status --json | jq .slots) -eq 20
 	fail "slots after lowering: $(sfield .slots)"
 wait_for 5 sh -c "[ \$($B/fkworkerctl -s $SOCK status --json | jq .busy) -le 20 ]" ||
 	fail "busy stayed above the new 20 slots: $(sfield .busy)"
+[ "$(stat_field enqueued)" -gt 0 ] ||
+	fail "busy fell to 20 only once the queue ran dry: the retired slots kept fetching"
 # And stays there while the queue still holds work: a retired slot never fetches again.
 for _ in $(seq 1 10); do
 	b=$(sfield .busy)
