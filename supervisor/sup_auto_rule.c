@@ -5,8 +5,9 @@
  *
  *   grow    the queues hold work, >= 90% of the slots are busy and the
  *           host's CPU (fkworker's share and the total) is below target:
- *           + cur x the headroom left under the target (at most half), so
- *           the steps shrink as the CPU nears it
+ *           + cur x twice the share of headroom left under the target (at
+ *           most doubling: 50 to 2000 slots in 5 decisions on an idle
+ *           host), so the steps shrink as the CPU nears it
  *   shed    the CPU is more than 5 points over the target: - cur x the
  *           excess share (at most a quarter)
  *   retire  fewer than half the slots are busy: a quarter of the idle ones
@@ -110,8 +111,8 @@ sup_auto_rule_decide(const struct sup_auto_in *in, struct sup_auto_out *out)
 		if (in->ai_mem_high) {
 			what = " (memory_limit near)";
 		} else {
-			head = (target - cpu) / target;
-			int step = (int)(cur * (head > 0.5 ? 0.5 : head));
+			head = 2 * (target - cpu) / target;
+			int step = (int)(cur * (head > 1 ? 1 : head));
 			next = cur + (step > step_min ? step : step_min);
 		}
 	} else if (in->ai_queue > 0 && busy_pct >= BUSY_GROW_PCT && cpu >= target) {

@@ -42,12 +42,12 @@ START_TEST(test_grows_with_backlog_busy_and_cpu_room)
 	char why[192];
 	int next = decide(&in, why, sizeof(why));
 
-	/* Headroom (90 - 30) / 90 is above a half: +50%. */
-	ck_assert_int_eq(next, 150);
-	ck_assert_str_eq(why, "+50 slots: queue 3,100 growing, 100% busy, CPU 30% (fkworker 25%)");
-	/* Near the target the step shrinks with the headroom. */
+	/* Headroom (90 - 30) / 90 is above a half: it doubles. */
+	ck_assert_int_eq(next, 200);
+	ck_assert_str_eq(why, "+100 slots: queue 3,100 growing, 100% busy, CPU 30% (fkworker 25%)");
+	/* Near the target the step shrinks with the headroom: 2 x 9 / 90. */
 	in.ai_cpu_host = 81;
-	ck_assert_int_eq(decide(&in, why, sizeof(why)), 110);
+	ck_assert_int_eq(decide(&in, why, sizeof(why)), 120);
 }
 END_TEST
 
