@@ -398,6 +398,13 @@ readable_file(const char *path, char *why, size_t len)
 
 #define CONNS_AUTO_PER_CHILD	32
 
+/* The slots connections are capped by: the most this configuration may run. */
+static int
+conns_slots(const struct fkw_conf *cf)
+{
+	return cf->cf_concurrency_auto ? cf->cf_concurrency_max : cf->cf_concurrency;
+}
+
 /*
  * "auto": 32 connections per child, enough FETCHes in parallel for a fast
  * server (make bench); at most one per slot and a quarter of the server's
@@ -415,8 +422,8 @@ resolve_connections(struct conf_ctx *cx)
 		n = CONNS_AUTO_PER_CHILD * cf->cf_cpus;
 		if (n > cf->cf_conn_budget / 4)
 			n = cf->cf_conn_budget / 4;
-		if (n > cf->cf_concurrency)
-			n = cf->cf_concurrency;
+		if (n > conns_slots(cf))
+			n = conns_slots(cf);
 		cf->cf_connections = n < cf->cf_cpus ? cf->cf_cpus : n;
 	}
 	if (cf->cf_connections < cf->cf_cpus)
@@ -429,8 +436,60 @@ resolve_connections(struct conf_ctx *cx)
 		    conf_key_where(cx, CK_CONNECTIONS, where, sizeof(where)),
 		    conf_schema[CK_CONNECTIONS].k_path, cf->cf_connections,
 		    conf_schema[CK_CONN_BUDGET].k_path, cf->cf_conn_budget);
-	else if (cf->cf_connections > cf->cf_concurrency)
-		cf->cf_connections = cf->cf_concurrency;
+	else if (cf->cf_connections > conns_slots(cf))
+		cf->cf_connections = conns_slots(cf);
+}
+
+#define CONC_MIN_PER_CHILD	50
+#define CONC_MAX_PER_CHILD	1000
+
+static int
+per_child(const struct fkw_conf *cf, int k, int n)
+{
+	long long v = (long long)n * cf->cf_cpus;
+
+	return v > conf_schema[k].k_max ? (int)conf_schema[k].k_max : (int)v;
+}
+
+/*
+ * concurrency_min and _max: 0 means 50 and 1000 per child. With a fixed
+ * concurrency the default ceiling also makes room for it; "auto" starts at
+ * the floor. Children size their slot table for the ceiling at start.
+ */
+static void
+resolve_concurrency(struct conf_ctx *cx)
+{
+	struct fkw_conf *cf = cx->cx_cf;
+	int min_set = cf->cf_concurrency_min != 0, max_set = cf->cf_concurrency_max != 0;
+	char where[1024];
+
+	if (!min_set)
+		cf->cf_concurrency_min = per_child(cf, CK_CONCURRENCY_MIN, CONC_MIN_PER_CHILD);
+	if (!max_set) {
+		cf->cf_concurrency_max = per_child(cf, CK_CONCURRENCY_MAX, CONC_MAX_PER_CHILD);
+		if (!cf->cf_concurrency_auto && cf->cf_concurrency > cf->cf_concurrency_max)
+			cf->cf_concurrency_max = cf->cf_concurrency;
+		if (cf->cf_concurrency_max < cf->cf_concurrency_min)
+			cf->cf_concurrency_max = cf->cf_concurrency_min;
+	}
+	if (min_set && cf->cf_concurrency_min < cf->cf_cpus)
+		conf_errf(cx, "%s: %s (%d) must be at least %s (%d): each child needs a slot",
+		    conf_key_where(cx, CK_CONCURRENCY_MIN, where, sizeof(where)),
+		    conf_schema[CK_CONCURRENCY_MIN].k_path, cf->cf_concurrency_min,
+		    conf_schema[CK_CPUS].k_path, cf->cf_cpus);
+	else if (cf->cf_concurrency_min > cf->cf_concurrency_max)
+		conf_errf(cx, "%s: %s (%d) is above %s (%d)",
+		    conf_key_where(cx, min_set ? CK_CONCURRENCY_MIN : CK_CONCURRENCY_MAX, where,
+		    sizeof(where)), conf_schema[CK_CONCURRENCY_MIN].k_path,
+		    cf->cf_concurrency_min, conf_schema[CK_CONCURRENCY_MAX].k_path,
+		    cf->cf_concurrency_max);
+	else if (!cf->cf_concurrency_auto && cf->cf_concurrency > cf->cf_concurrency_max)
+		conf_errf(cx, "%s: %s (%d) is above %s (%d), the most the children are sized for",
+		    conf_key_where(cx, CK_CONCURRENCY, where, sizeof(where)),
+		    conf_schema[CK_CONCURRENCY].k_path, cf->cf_concurrency,
+		    conf_schema[CK_CONCURRENCY_MAX].k_path, cf->cf_concurrency_max);
+	if (cf->cf_concurrency_auto)
+		cf->cf_concurrency = cf->cf_concurrency_min;
 }
 
 /* Checks across fields; keys whose own value was rejected are left out. */
@@ -441,7 +500,11 @@ conf_validate(struct conf_ctx *cx)
 	const struct conf_origin *o = cx->cx_orig;
 	char where[1024], why[256];
 
-	if (!o[CK_CONCURRENCY].o_bad && !o[CK_CPUS].o_bad && cf->cf_concurrency < cf->cf_cpus)
+	if (!o[CK_CONCURRENCY].o_bad && !o[CK_CPUS].o_bad && !o[CK_CONCURRENCY_MIN].o_bad &&
+	    !o[CK_CONCURRENCY_MAX].o_bad)
+		resolve_concurrency(cx);
+	if (!o[CK_CONCURRENCY].o_bad && !o[CK_CPUS].o_bad && !cf->cf_concurrency_auto &&
+	    cf->cf_concurrency < cf->cf_cpus)
 		conf_errf(cx, "%s: %s (%d) must be at least %s (%s%d)",
 		    conf_key_where(cx, CK_CONCURRENCY, where, sizeof(where)),
 		    conf_schema[CK_CONCURRENCY].k_path, cf->cf_concurrency,

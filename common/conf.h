@@ -61,7 +61,12 @@ struct fkw_conf {
 	int			 cf_conn_budget;	/* connections the server accepts, fleet-wide */
 
 	/* worker */
-	int			 cf_concurrency;	/* WORKER_CONCURRENCY */
+	int			 cf_concurrency;	/* WORKER_CONCURRENCY; auto: the start (= min) */
+	int			 cf_concurrency_auto;	/* 1 when "auto": sup_auto.c steers it */
+	int			 cf_concurrency_min;	/* auto's floor, resolved (0 = 50 per child) */
+	int			 cf_concurrency_max;	/* live ceiling, resolved (0 = 1000 per child) */
+	int			 cf_cpu_target;		/* auto: host CPU % it grows up to */
+	int			 cf_auto_interval;	/* auto: ms between decisions */
 	int			 cf_cpus;		/* WORKER_CPUS, resolved (>= 1) */
 	int			 cf_cpus_auto;		/* 1 when "auto" */
 	struct conf_queue	*cf_queues;
@@ -149,6 +154,13 @@ const struct conf_handler *conf_handler_find(const struct fkw_conf *, const char
  * '\n' ("" when nothing changed), NULL on ENOMEM.
  */
 char		*conf_changes(const struct fkw_conf *old, const struct fkw_conf *new);
+/* Whether key k (a CK_* index) differs: 1, 0, or -1 on ENOMEM (then: treat as changed). */
+int		 conf_changes_key(const struct fkw_conf *old, const struct fkw_conf *new, int k);
+/*
+ * 1 when old and new differ at most in the keys a running child takes live
+ * (worker.concurrency and the auto controller's keys), else 0.
+ */
+int		 conf_live_only(const struct fkw_conf *old, const struct fkw_conf *new);
 
 /*
  * Names of keys whose change needs a restart rather than a reload (e.g.

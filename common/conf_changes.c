@@ -68,6 +68,17 @@ diff_key(FILE *fp, const struct fkw_conf *a, const struct fkw_conf *b, int k, in
 	return r;
 }
 
+int
+conf_changes_key(const struct fkw_conf *a, const struct fkw_conf *b, int k)
+{
+	char *x = value_text(a, k), *y = value_text(b, k);
+	int r = x == NULL || y == NULL ? -1 : strcmp(x, y) != 0 || hidden_differs(a, b, k);
+
+	free(x);
+	free(y);
+	return r;
+}
+
 char *
 conf_changes(const struct fkw_conf *a, const struct fkw_conf *b)
 {

@@ -182,6 +182,12 @@ put_value(FILE *fp, const struct fkw_conf *cf, int k, const char *ind)
 		else
 			fprintf(fp, "%d", cf->cf_cpus);
 		break;
+	case CONF_T_CONC:
+		if (cf->cf_concurrency_auto)
+			fputs("\"auto\"", fp);
+		else
+			fprintf(fp, "%d", cf->cf_concurrency);
+		break;
 	case CONF_T_CONNS:
 		/* "auto" as resolved: what this configuration really opens. */
 		if (cf->cf_connections_auto)

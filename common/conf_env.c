@@ -80,11 +80,18 @@ env_concurrency(struct conf_ctx *cx)
 
 	if (v == NULL)
 		return;
+	if (strcmp(v, "auto") == 0) {
+		cx->cx_cf->cf_concurrency_auto = 1;
+		cx->cx_orig[CK_CONCURRENCY] = (struct conf_origin){ .o_env = "WORKER_CONCURRENCY" };
+		env_mark(cx, CK_CONCURRENCY, "WORKER_CONCURRENCY");
+		return;
+	}
 	if (parse_ll(v, ck->k_min, ck->k_max, &n, &e) == -1) {
-		env_bad(cx, CK_CONCURRENCY, "WORKER_CONCURRENCY", v, e, "");
+		env_bad(cx, CK_CONCURRENCY, "WORKER_CONCURRENCY", v, e, " or \"auto\"");
 		return;
 	}
 	cx->cx_cf->cf_concurrency = (int)n;
+	cx->cx_cf->cf_concurrency_auto = 0;
 	cx->cx_orig[CK_CONCURRENCY] = (struct conf_origin){ .o_env = "WORKER_CONCURRENCY" };
 	env_mark(cx, CK_CONCURRENCY, "WORKER_CONCURRENCY");
 }

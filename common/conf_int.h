@@ -21,6 +21,10 @@ enum conf_key_id {
 	CK_TLS_VERIFY,
 	CK_CONN_BUDGET,
 	CK_CONCURRENCY,
+	CK_CONCURRENCY_MIN,
+	CK_CONCURRENCY_MAX,
+	CK_CPU_TARGET,
+	CK_AUTO_INTERVAL,
 	CK_CPUS,
 	CK_QUEUES,
 	CK_LABELS,
@@ -52,6 +56,7 @@ enum conf_type {
 	CONF_T_MODE,		/* int file mode: digits read as octal, like chmod */
 	CONF_T_CPUS,		/* int 1..k_max or "auto" (sets cf_cpus_auto) */
 	CONF_T_CONNS,		/* int 1..k_max or "auto" (sets cf_connections_auto) */
+	CONF_T_CONC,		/* int 1..k_max or "auto" (sets cf_concurrency_auto) */
 	CONF_T_LOGLEVEL,	/* int LOG_LVL_* from its name */
 	CONF_T_LISTEN,		/* char *: "" (off) or "IP:PORT", "[IPv6]:PORT" */
 	CONF_T_QUEUES,		/* cf_queues, cf_nqueues, cf_weighted */

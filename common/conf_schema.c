@@ -32,8 +32,18 @@ const struct conf_key conf_schema[CK_NKEYS] = {
 	KEY(CK_CONN_BUDGET, "faktory.connection_budget", CONF_T_INT, cf_conn_budget, 2, 1000000,
 	    "2000", "connections the server accepts from every host and client together (the "
 	    "open-source server's cap is 2000); this host stays within it"),
-	KEY(CK_CONCURRENCY, "worker.concurrency", CONF_T_INT, cf_concurrency, 1, 100000, "2000",
-	    "jobs in flight over all children; env WORKER_CONCURRENCY"),
+	KEY(CK_CONCURRENCY, "worker.concurrency", CONF_T_CONC, cf_concurrency, 1, 100000, "2000",
+	    "jobs in flight over all children, or \"auto\" (steered between concurrency_min and "
+	    "concurrency_max); changes live on reload; env WORKER_CONCURRENCY"),
+	KEY(CK_CONCURRENCY_MIN, "worker.concurrency_min", CONF_T_INT, cf_concurrency_min,
+	    0, 100000, "0", "auto: the fewest slots on this host; 0 = 50 per child"),
+	KEY(CK_CONCURRENCY_MAX, "worker.concurrency_max", CONF_T_INT, cf_concurrency_max,
+	    0, 100000, "0", "the most slots concurrency may reach live (auto, or a reload); each "
+	    "child's slot table is sized for it at start; 0 = 1000 per child"),
+	KEY(CK_CPU_TARGET, "worker.cpu_target", CONF_T_INT, cf_cpu_target, 10, 100, "90",
+	    "auto: add slots only while the host's CPU use (percent) is below this"),
+	KEY(CK_AUTO_INTERVAL, "worker.auto_interval_ms", CONF_T_INT, cf_auto_interval,
+	    100, 60000, "2000", "auto: milliseconds between the controller's decisions"),
 	KEY(CK_CPUS, "worker.cpus", CONF_T_CPUS, cf_cpus, 1, 1024, "\"auto\"",
 	    "child processes: a number or \"auto\" (online cores); env WORKER_CPUS"),
 	KEY(CK_QUEUES, "worker.queues", CONF_T_QUEUES, cf_queues, 1, 64,
@@ -377,6 +387,8 @@ conf_schema_set(struct conf_ctx *cx, int k, const config_setting_t *s)
 		    conf_schema_auto_cpus());
 	case CONF_T_CONNS:
 		return set_int_or_auto(cx, k, s, &cx->cx_cf->cf_connections_auto, 0);
+	case CONF_T_CONC:
+		return set_int_or_auto(cx, k, s, &cx->cx_cf->cf_concurrency_auto, 0);
 	case CONF_T_LOGLEVEL:
 		return set_loglevel(cx, k, s);
 	case CONF_T_LISTEN:

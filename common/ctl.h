@@ -137,7 +137,11 @@ struct ctl_status {
 	char		st_state[16];		/* starting, running, reloading, quiet, stopping */
 	uint64_t	st_uptime_ms;
 	uint32_t	st_cpus;		/* children configured (worker.cpus) */
-	uint32_t	st_concurrency;
+	uint32_t	st_concurrency;		/* the host's now (auto: the controller's) */
+	char		st_concurrency_mode[8];	/* "fixed" or "auto" */
+	uint32_t	st_concurrency_min;	/* auto's floor (fixed: the value) */
+	uint32_t	st_concurrency_max;	/* the most it can reach live */
+	char		st_auto_last[192];	/* auto's last decision and its reason */
 	uint32_t	st_slots;
 	uint32_t	st_connections;		/* the children's Faktory connections */
 	uint32_t	st_connected;		/* of those, connected now */

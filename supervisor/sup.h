@@ -84,6 +84,7 @@ struct sup_child {
 	uint64_t		 ch_spawned_ms;
 	uint64_t		 ch_ready_ms;
 	int			 ch_recycle;	/* asked to be replaced (limits reached) */
+	int			 ch_slots;	/* active slots it was given (start or SLOTS) */
 	struct wrk_ctx		 ch_ctx;
 	struct stats_pos	 ch_sp;
 	/* statistics (sup_stats.c) */
@@ -116,7 +117,7 @@ struct sup_env {
 	int			 se_npos;
 	struct sup_index	*se_index;	/* se_npos / 2 */
 	uint32_t		 se_generation;	/* spawn counter */
-	uint32_t		 se_slots_max;	/* per child, from the in-flight capacity */
+	uint32_t		 se_slots_max;	/* per child: slot storage and in-flight entries */
 };
 
 extern struct sup_env *sup_env;
@@ -150,6 +151,8 @@ void	sup_child_start_all(void);
 /* Spawns into a position (FREE or BACKOFF); -1 (logged) on failure. */
 int	sup_child_spawn(struct sup_child *);
 void	sup_child_send(struct sup_child *, enum wrk_msg);
+/* Tells a running child its active slots (SLOTS); remembered in ch_slots. */
+void	sup_child_send_slots(struct sup_child *, int slots);
 /* Tells a child to leave (TERMINATE or STOP) now and marks it RETIRING. */
 void	sup_child_retire(struct sup_child *, enum wrk_msg);
 /*
@@ -191,6 +194,42 @@ int	sup_reload_nofile(const struct fkw_conf *, char *err, size_t errlen);
 /* sup_confcheck.c */
 int	sup_confcheck(const struct fkw_conf *, struct conf_errors *errs);
 
+/* sup_auto.c */
+/* The host's concurrency from the configuration; starts the controller when "auto". */
+void	sup_auto_init(void);
+/* The configuration changed live (reload): new mode, bounds or fixed value; applied now. */
+void	sup_auto_reconfigure(void);
+/* Active slots for a child of index i now: its share of the host's concurrency. */
+int	sup_auto_slots(int index);
+/* Mode, current concurrency, bounds and the controller's last decision. */
+void	sup_auto_status(struct ctl_status *);
+void	sup_auto_stop(void);
+
+/* sup_auto_rule.c: the controller's decision, a pure function of what it saw. */
+struct sup_auto_in {
+	int		ai_cur;		/* host concurrency now */
+	int		ai_min, ai_max;	/* bounds (max already within every other limit) */
+	int		ai_children;	/* the step is at least one slot per child */
+	int		ai_busy;	/* slots running a job, all children */
+	int64_t		ai_queue;	/* jobs waiting in the configured queues; -1 unknown */
+	int64_t		ai_queue_prev;	/* the same at the last decision; -1 unknown */
+	double		ai_cpu_host;	/* percent of the host's CPU capacity in use; < 0 unknown */
+	double		ai_cpu_self;	/* of which fkworker (master and children) */
+	int		ai_cpu_target;	/* percent */
+	int		ai_mem_high;	/* a child is near worker.memory_limit */
+};
+
+struct sup_auto_out {
+	int		ao_next;	/* the new host concurrency (== ai_cur: hold) */
+	char		ao_why[192];	/* "+40 slots: queue 3,100 growing, 100% busy, CPU 61%" */
+};
+
+void	sup_auto_rule_decide(const struct sup_auto_in *, struct sup_auto_out *);
+
+/* sup_auto_cpu.c: CPU use since the previous sample, in percent of the host's capacity. */
+/* The host's (all processes) and fkworker's (the master and the pids given); -1 at first. */
+void	sup_auto_cpu_sample(const pid_t *pids, int npids, double *host, double *self);
+
 /* sup_beat.c */
 int	sup_beat_init(char *err, size_t errlen);
 /* The configuration changed (reload): reconnect with the new URL or password. */
@@ -213,6 +252,8 @@ int	sup_queues_update(struct json_t *info, uint64_t now);
 /* Every configured queue, then the server's others, with trends; the sets. */
 void	sup_queues_fill(struct ctl_status *st, uint64_t now);
 void	sup_queues_free(void);
+/* Jobs in the configured queues at the last INFO answer; -1 before one. */
+int64_t	sup_queues_configured(void);
 
 /* sup_ctl.c */
 int	sup_ctl_open(char *err, size_t errlen);

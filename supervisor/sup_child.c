@@ -54,8 +54,10 @@ sup_child_init(void)
 {
 	const struct fkw_conf *cf = sup_env->se_conf;
 	int cpus = cf->cf_cpus > 0 ? cf->cf_cpus : 1;
-	uint32_t share = (uint32_t)((cf->cf_concurrency + cpus - 1) / cpus);
-	uint32_t cap = 2 * share > 1024 ? 2 * share : 1024;
+	int most = cf->cf_concurrency > cf->cf_concurrency_max ? cf->cf_concurrency :
+	    cf->cf_concurrency_max;
+	/* Each child's slots and in-flight table: sized for concurrency_max, for good. */
+	uint32_t cap = (uint32_t)((most + cpus - 1) / cpus);
 
 	sup_env->se_npos = 2 * cpus;
 	sup_env->se_slots_max = cap;
@@ -149,6 +151,9 @@ fill_ctx(struct sup_child *c)
 	x->wc_hostname = sup_env->se_hostname;
 	x->wc_pid = (long)getpid();
 	x->wc_pos = c->ch_sp;
+	x->wc_slots = sup_auto_slots(c->ch_index);
+	x->wc_slots_max = (int)sup_env->se_slots_max;
+	c->ch_slots = x->wc_slots;
 }
 
 int
@@ -225,6 +230,23 @@ sup_child_send(struct sup_child *c, enum wrk_msg m)
 		return;
 	if (send(c->ch_chan, &b, 1, MSG_NOSIGNAL | MSG_DONTWAIT) == -1)
 		log_warn("worker %d (pid %d): channel", c->ch_index, (int)c->ch_pid);
+}
+
+void
+sup_child_send_slots(struct sup_child *c, int slots)
+{
+	unsigned char m[WRK_MSG_SLOTS_LEN];
+	uint32_t n = (uint32_t)slots;
+
+	if (c->ch_chan < 0)
+		return;
+	m[0] = WRK_MSG_SLOTS;
+	memcpy(m + 1, &n, sizeof(n));
+	if (send(c->ch_chan, m, sizeof(m), MSG_NOSIGNAL | MSG_DONTWAIT) == -1) {
+		log_warn("worker %d (pid %d): channel", c->ch_index, (int)c->ch_pid);
+		return;
+	}
+	c->ch_slots = slots;
 }
 
 void

@@ -260,6 +260,7 @@ setup(void)
 		fatal(SUP_EX_OSERR, "shared memory for %d children", env.se_conf->cf_cpus);
 	sup_stats_init();
 	sup_load_init();
+	sup_auto_init();
 	if (sup_ctl_open(err, sizeof(err)) == -1)
 		fatalx(SUP_EX_OSERR, "control socket: %s", err);
 	if (sup_beat_init(err, sizeof(err)) == -1) {
@@ -293,6 +294,7 @@ teardown(void)
 {
 	sup_metrics_close();
 	sup_ctl_close();
+	sup_auto_stop();
 	sup_beat_close();
 	sup_load_close();
 	sup_child_free_all();
@@ -311,8 +313,9 @@ sup_main(struct fkw_conf *conf, const struct sup_opts *opts)
 	env.se_state = SUP_ST_STARTING;
 	env.se_start_ms = now_ms();
 	setup();
-	log_info("fkworker %s: %d children, concurrency %d, faktory %s:%s%s, control %s",
-	    SUP_VERSION, conf->cf_cpus, conf->cf_concurrency, conf->cf_purl.u_host,
+	log_info("fkworker %s: %d children, concurrency %s%d (live up to %d), faktory %s:%s%s, "
+	    "control %s", SUP_VERSION, conf->cf_cpus, conf->cf_concurrency_auto ? "auto from " : "",
+	    conf->cf_concurrency, conf->cf_concurrency_max, conf->cf_purl.u_host,
 	    conf->cf_purl.u_port, conf->cf_purl.u_tls ? " (TLS)" : "", conf->cf_ctl_socket);
 	sup_child_start_all();
 	if (ev_run(env.se_loop) == -1) {

@@ -86,6 +86,19 @@ fill_one(struct ctl_queue *q, const char *name, int configured)
 	    (double)(cur.sn_ms - prev.sn_ms);
 }
 
+int64_t
+sup_queues_configured(void)
+{
+	const struct fkw_conf *cf = sup_env->se_conf;
+	int64_t sum = 0;
+
+	if (cur.sn_queues == NULL)
+		return -1;
+	for (int i = 0; i < cf->cf_nqueues; i++)
+		sum += size_in(&cur, cf->cf_queues[i].q_name);
+	return sum;
+}
+
 static int
 is_configured(const struct fkw_conf *cf, const char *name)
 {

@@ -5,8 +5,11 @@
  * running and the caller gets every FILE:LINE error. When it is right the
  * children are rolled one index at a time: the successor starts beside its
  * predecessor, and only once it is READY is the predecessor told to drain,
- * so jobs keep flowing throughout. Also the limits a configuration needs
- * from the process (descriptors, shared-memory size).
+ * so jobs keep flowing throughout. A file that changes only what a running
+ * child takes live (worker.concurrency, the auto controller's keys) is
+ * applied without a roll: the children get their new slot count over their
+ * channel. Also the limits a configuration needs from the process
+ * (descriptors, the slots the children were sized for).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -15,6 +18,7 @@
 #include <sys/resource.h>
 
 #include "log.h"
+#include "notify.h"
 #include "sup.h"
 
 #define FDS_PER_CHILD_EXTRA	64	/* epoll, signalfd, channel, logs, exec pipes */
@@ -26,12 +30,14 @@ static uint64_t roll_started_ms;
 static char *changes;			/* conf_changes of the roll, for its reply */
 static char *result;			/* the last roll's reply */
 
+/* The most slots a child of cf may be given: the fixed concurrency's share, or auto's ceiling. */
 static int
 slots_per_child(const struct fkw_conf *cf)
 {
 	int cpus = cf->cf_cpus > 0 ? cf->cf_cpus : 1;
+	int n = cf->cf_concurrency_auto ? cf->cf_concurrency_max : cf->cf_concurrency;
 
-	return (cf->cf_concurrency + cpus - 1) / cpus;
+	return (n + cpus - 1) / cpus;
 }
 
 int
@@ -50,10 +56,11 @@ sup_reload_nofile(const struct fkw_conf *cf, char *err, size_t errlen)
 			getrlimit(RLIMIT_NOFILE, &rl);
 	}
 	if (rl.rlim_cur != RLIM_INFINITY && (rlim_t)need > rl.rlim_cur) {
-		snprintf(err, errlen, "worker.concurrency %d with worker.cpus %d needs ~%lld "
+		snprintf(err, errlen, "worker.concurrency%s %d with worker.cpus %d needs ~%lld "
 		    "file descriptors per child but RLIMIT_NOFILE is %llu; raise "
-		    "LimitNOFILE or lower concurrency", cf->cf_concurrency, cf->cf_cpus,
-		    need, (unsigned long long)rl.rlim_cur);
+		    "LimitNOFILE or lower concurrency", cf->cf_concurrency_auto ? "_max" : "",
+		    cf->cf_concurrency_auto ? cf->cf_concurrency_max : cf->cf_concurrency,
+		    cf->cf_cpus, need, (unsigned long long)rl.rlim_cur);
 		return -1;
 	}
 	return 0;
@@ -71,9 +78,11 @@ sup_reload_fits(const struct fkw_conf *cf, char *err, size_t errlen)
 		return -1;
 	}
 	if ((uint32_t)slots_per_child(cf) > sup_env->se_slots_max) {
-		snprintf(err, errlen, "requires restart: worker.concurrency %d gives %d slots "
-		    "per child, more than the %u the shared memory holds",
-		    cf->cf_concurrency, slots_per_child(cf), sup_env->se_slots_max);
+		snprintf(err, errlen, "requires restart: worker.concurrency%s %d gives %d slots "
+		    "per child, more than the %u each child was sized for at start "
+		    "(worker.concurrency_max then)", cf->cf_concurrency_auto ? "_max" : "",
+		    cf->cf_concurrency_auto ? cf->cf_concurrency_max : cf->cf_concurrency,
+		    slots_per_child(cf), sup_env->se_slots_max);
 		return -1;
 	}
 	if ((key = conf_restart_key(sup_env->se_conf, cf)) != NULL) {
@@ -171,6 +180,27 @@ refusal(enum sup_state st)
 	return "cannot reload now";
 }
 
+/* Only live keys changed: swap the configuration, the children keep running. */
+static void
+reload_live(struct fkw_conf *cf)
+{
+	struct fkw_conf *old = sup_env->se_conf;
+
+	/* systemd sees a reload begin and end, as with a roll. */
+	notify_reloading();
+	log_notice("reloaded %s live: concurrency %s%d -> %s%d (bounds %d..%d); no child "
+	    "replaced", sup_env->se_opts->so_conf_path, old->cf_concurrency_auto ? "auto " : "",
+	    old->cf_concurrency, cf->cf_concurrency_auto ? "auto " : "", cf->cf_concurrency,
+	    cf->cf_concurrency_min, cf->cf_concurrency_max);
+	sup_env->se_conf = cf;
+	/* Same server settings: this only points the heartbeat at the new strings. */
+	sup_beat_reconfigure();
+	conf_free(old);
+	sup_auto_reconfigure();
+	notify_ready();
+	sup_status_notify();
+}
+
 int
 sup_reload_start(char *err, size_t errlen)
 {
@@ -195,6 +225,10 @@ sup_reload_start(char *err, size_t errlen)
 		conf_free(cf);
 		return -1;
 	}
+	if (conf_live_only(sup_env->se_conf, cf)) {
+		reload_live(cf);
+		return 0;
+	}
 	log_notice("reload: %s is valid; rolling the children onto it (cpus %d -> %d, "
 	    "concurrency %d -> %d)", path, sup_env->se_conf->cf_cpus, cf->cf_cpus,
 	    sup_env->se_conf->cf_concurrency, cf->cf_concurrency);
@@ -207,6 +241,7 @@ sup_reload_start(char *err, size_t errlen)
 	roll_started_ms = now_ms();
 	apply_log_level();
 	sup_beat_reconfigure();
+	sup_auto_reconfigure();
 	sup_loop_set_state(SUP_ST_RELOADING);
 	sup_reload_step();
 	return 0;
@@ -329,6 +364,7 @@ sup_reload_abort(const char *why)
 	changes = NULL;
 	apply_log_level();
 	sup_beat_reconfigure();
+	sup_auto_reconfigure();
 	conf_free(cf);
 	snprintf(msg, sizeof(msg), "reload failed: %s; the previous configuration stays%s",
 	    why, kept ? " (children already replaced keep the new settings until "

@@ -94,7 +94,7 @@ sup_status_build(void)
 	    sup_loop_state_name(sup_env->se_state));
 	st->st_uptime_ms = now_ms() - sup_env->se_start_ms;
 	st->st_cpus = (uint32_t)cf->cf_cpus;
-	st->st_concurrency = (uint32_t)cf->cf_concurrency;
+	sup_auto_status(st);
 	refresh();
 	st->st_faktory_up = sup_beat_is_up();
 	if (!st->st_faktory_up)

@@ -15,9 +15,10 @@
 
 /*
  * Messages on the child's channel (a SOCK_SEQPACKET socketpair), one byte
- * each. Master to child: QUIET, TERMINATE, STOP. Child to master: READY,
- * RECYCLE (asks to be replaced; the master answers TERMINATE when the
- * replacement is ready).
+ * each but SLOTS, whose type byte is followed by the new cap (uint32, host
+ * order) in the same packet. Master to child: QUIET, TERMINATE, STOP,
+ * SLOTS. Child to master: READY, RECYCLE (asks to be replaced; the master
+ * answers TERMINATE when the replacement is ready).
  */
 enum wrk_msg {
 	WRK_MSG_QUIET = 1,	/* stop fetching, finish jobs, keep running */
@@ -25,7 +26,9 @@ enum wrk_msg {
 	WRK_MSG_STOP,		/* fast stop: FAIL running jobs now, exit */
 	WRK_MSG_READY,		/* every slot has completed its handshake once */
 	WRK_MSG_RECYCLE,	/* limits reached; please replace me */
+	WRK_MSG_SLOTS,		/* active slots: a new cap within wc_slots_max */
 };
+#define WRK_MSG_SLOTS_LEN	5	/* type byte + uint32 */
 
 struct wrk_ctx {
 	int			 wc_index;	/* child index, 0..cpus-1 */
@@ -36,6 +39,8 @@ struct wrk_ctx {
 	const char		*wc_hostname;
 	long			 wc_pid;	/* pid sent in HELLO: the master's */
 	struct stats_pos	 wc_pos;	/* this child's shared-memory position; may be zeroed */
+	int			 wc_slots;	/* active slots at start (the cap) */
+	int			 wc_slots_max;	/* slot storage: the most the cap may become */
 };
 
 /*

@@ -87,6 +87,7 @@ ceiling(const struct wrk_window *w)
 {
 	const struct wrk_pool *po = &wrk_env->we_pool;
 	int conns = po->po_n > 1 ? po->po_n - 1 : 1;
+	/* Reports of retired slots (wrk_slot_set_cap) count too: a bound, not an exact figure. */
 	int slots = w->fw_out + wrk_env->we_nfree + wrk_env->we_nreports;
 
 	return slots < conns ? slots : conns;
@@ -168,7 +169,9 @@ pump_reports(int pipelining)
 			send_failed(cn);
 			return;
 		}
+		/* A slot at or above the cap (retired live) reports its last job only. */
 		if (pipelining && fetch_wanted(&wrk_env->we_win) &&
+		    s->sl_index < wrk_env->we_cap &&
 		    s->sl_state == SL_IDLE && !ev_timer_active(&s->sl_timer) &&
 		    wrk_conn_send_fetch(cn, s) == -1)
 			send_failed(cn);

@@ -137,7 +137,8 @@ struct wrk_env {
 	enum wrk_state		 we_state;
 	struct fkc_params	 we_params;
 	struct wrk_slot		*we_slots;
-	int			 we_nslots;
+	int			 we_nslots;	/* storage: slots allocated at start */
+	int			 we_cap;	/* active: slots at and above it are retired */
 	struct wrk_slot		*we_free;	/* slots that may FETCH now (a stack) */
 	int			 we_nfree;
 	struct wrk_slot		*we_reports;	/* slots with a report to write, oldest first */
@@ -225,6 +226,14 @@ struct wrk_slot *wrk_slot_take_free(void);
 struct wrk_slot *wrk_slot_take_report(void);
 /* Puts a report taken but not written back at the head of the queue. */
 void	wrk_slot_requeue_report(struct wrk_slot *);
+/*
+ * Sets the active slots to cap (1..we_nslots): a raise lists the new slots
+ * for FETCH at once; a lowering takes retired slots off the free list, and
+ * those still busy finish their job and report it, then stay idle.
+ */
+void	wrk_slot_set_cap(int cap);
+/* Slots at or above the cap that still run or report a job. */
+int	wrk_slot_retiring(void);
 /* Stop fetching: delayed refetches are cancelled. */
 void	wrk_slot_quiet(struct wrk_slot *);
 /* Nothing running, nothing to report, and (count_fetch) no FETCH outstanding. */

@@ -68,7 +68,7 @@ wrk_main_conn_ready(void)
 		/* Publish first, so a status taken at READY already counts every connection. */
 		wrk_stats_publish();
 		wrk_stats_state(STATS_ST_READY);
-		log_info("%d slots, %d connection(s) connected", env.we_nslots, po->po_n);
+		log_info("%d slots, %d connection(s) connected", env.we_cap, po->po_n);
 		chan_send(WRK_MSG_READY);
 	}
 }
@@ -280,14 +280,38 @@ ramp_fired(struct ev_loop *loop, struct ev_timer *t)
 		ev_timer_start(loop, t, RAMP_TICK_MS);
 }
 
+/* SLOTS from the master: the new cap, within the storage sized at start. */
+static void
+set_slots(const unsigned char *m, ssize_t n)
+{
+	uint32_t cap;
+
+	if (n != WRK_MSG_SLOTS_LEN) {
+		log_warnx("SLOTS message of %zd bytes from the master; ignored", n);
+		return;
+	}
+	memcpy(&cap, m + 1, sizeof(cap));
+	if (cap < 1 || cap > (uint32_t)env.we_nslots) {
+		log_warnx("SLOTS %u from the master is outside 1..%d; ignored", cap,
+		    env.we_nslots);
+		return;
+	}
+	if ((int)cap == env.we_cap)
+		return;
+	log_info("active slots %d -> %u%s", env.we_cap, cap, (int)cap < env.we_cap ?
+	    " (retired slots finish their job first)" : "");
+	wrk_slot_set_cap((int)cap);
+	wrk_stats_publish();
+}
+
 static void
 chan_readable(struct ev_loop *loop, struct ev_io *io, uint32_t events)
 {
-	unsigned char b;
+	unsigned char m[16];
 	ssize_t n;
 
 	FKW_UNUSED(events);
-	n = recv(io->io_fd, &b, 1, MSG_DONTWAIT);
+	n = recv(io->io_fd, m, sizeof(m), MSG_DONTWAIT);
 	if (n == -1 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (n <= 0) {
@@ -297,11 +321,12 @@ chan_readable(struct ev_loop *loop, struct ev_io *io, uint32_t events)
 		terminate();
 		return;
 	}
-	switch (b) {
+	switch (m[0]) {
 	case WRK_MSG_QUIET: quiet(); break;
 	case WRK_MSG_TERMINATE: terminate(); break;
 	case WRK_MSG_STOP: stop_now("fkworker was stopped"); break;
-	default: log_warnx("unknown message %u from the master", b); break;
+	case WRK_MSG_SLOTS: set_slots(m, n); break;
+	default: log_warnx("unknown message %u from the master", m[0]); break;
 	}
 }
 
@@ -433,21 +458,27 @@ wrk_main(const struct fkw_conf *cf, const struct wrk_ctx *x)
 	setup_params();
 	setup_queues();
 	setup_loop();
-	env.we_nslots = share(cf, cf->cf_concurrency, x->wc_index);
+	/* Standalone (no master): the slots of the configuration, fixed. */
+	env.we_cap = x->wc_slots > 0 ? x->wc_slots : share(cf, cf->cf_concurrency, x->wc_index);
+	env.we_nslots = x->wc_slots_max >= env.we_cap ? x->wc_slots_max : env.we_cap;
 	if ((env.we_slots = calloc((size_t)env.we_nslots, sizeof(*env.we_slots))) == NULL)
 		fatal(1, "calloc %d slots", env.we_nslots);
 	/* Backwards, so the free list hands out slot 0 first. */
 	for (int i = env.we_nslots - 1; i >= 0; i--)
 		wrk_slot_init(&env.we_slots[i], i);
 	wrk_fetch_init(&env.we_win);
-	/* Its share of worker.connections, at most one per slot. */
+	/*
+	 * Its share of worker.connections, at most one per slot it may have
+	 * (the connections do not change live; raised slots share them).
+	 */
 	nconns = share(cf, cf->cf_connections, x->wc_index);
 	if (nconns > env.we_nslots)
 		nconns = env.we_nslots;
 	if (wrk_pool_init(&env.we_pool, nconns) == -1)
 		fatal(1, "calloc %d connections", nconns);
 	wrk_stats_init();
-	log_info("starting %d slots on %d connection(s) to %s:%s%s", env.we_nslots,
+	log_info("starting %d slots (up to %d live) on %d connection(s) to %s:%s%s",
+	    env.we_cap, env.we_nslots,
 	    env.we_pool.po_n, cf->cf_purl.u_host, cf->cf_purl.u_port,
 	    cf->cf_purl.u_tls ? " (TLS)" : "");
 	ev_timer_start(env.we_loop, &ramp_timer, 0);

@@ -11,6 +11,12 @@
  * again after a reconnect (the server keys both by jid only). A slot whose
  * report is out fetches only behind it on the same connection, so the +OK
  * always arrives before the next job: one report per slot is ever owed.
+ *
+ * The child allocates slots for the most it may be given (wc_slots_max) and
+ * uses the first we_cap of them; the master moves the cap live. A slot at
+ * or above the cap never FETCHes again, but a job it holds (or a FETCH it
+ * has out, which may still bring one) runs and is reported as usual: a
+ * lower cap retires slots as their jobs finish, never by cancelling one.
  */
 #include <stdio.h>
 #include <string.h>
@@ -30,8 +36,8 @@ static void slot_timer(struct ev_loop *, struct ev_timer *);
 static int
 may_fetch(const struct wrk_slot *s)
 {
-	return s->sl_state == SL_IDLE && s->sl_report_state == RP_NONE &&
-	    !ev_timer_active(&s->sl_timer);
+	return s->sl_index < wrk_env->we_cap && s->sl_state == SL_IDLE &&
+	    s->sl_report_state == RP_NONE && !ev_timer_active(&s->sl_timer);
 }
 
 /* Puts the slot on the list its state asks for, if it is on none. */
@@ -228,6 +234,44 @@ wrk_slot_resume(struct wrk_slot *s)
 	s->sl_state = SL_IDLE;
 	relist(s);
 	wrk_main_slot_changed();
+}
+
+void
+wrk_slot_set_cap(int cap)
+{
+	struct wrk_env *e = wrk_env;
+	struct wrk_slot **pp = &e->we_free;
+	int old = e->we_cap;
+
+	FKW_ASSERT(cap >= 1 && cap <= e->we_nslots);
+	e->we_cap = cap;
+	if (cap < old) {
+		/* Retired slots leave the free list now: the FETCH window counts it. */
+		while (*pp != NULL) {
+			struct wrk_slot *s = *pp;
+			if (s->sl_index >= cap) {
+				*pp = s->sl_next;
+				s->sl_listed = 0;
+				e->we_nfree--;
+			} else {
+				pp = &s->sl_next;
+			}
+		}
+		return;
+	}
+	/* Backwards, so the lowest new slot is handed out first. */
+	for (int i = cap - 1; i >= old; i--)
+		relist(&e->we_slots[i]);
+}
+
+int
+wrk_slot_retiring(void)
+{
+	int n = 0;
+
+	for (int i = wrk_env->we_cap; i < wrk_env->we_nslots; i++)
+		n += !wrk_slot_is_idle(&wrk_env->we_slots[i], 1);
+	return n;
 }
 
 void

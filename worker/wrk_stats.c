@@ -46,7 +46,7 @@ wrk_stats_init(void)
 	sl->sl_state = STATS_ST_STARTING;
 	sl->sl_index = x->wc_index;
 	sl->sl_cpu = x->wc_cpu;
-	sl->sl_nslots = (uint32_t)wrk_env->we_nslots;
+	sl->sl_nslots = (uint32_t)wrk_env->we_cap;
 	sl->sl_nconns = (uint32_t)wrk_env->we_pool.po_n;
 	sl->sl_connected = 0;
 	sl->sl_busy = 0;
@@ -146,6 +146,7 @@ wrk_stats_publish(void)
 	if (p->sp_slot != NULL) {
 		stats_slot_begin(p->sp_slot);
 		const struct wrk_window *w = &wrk_env->we_win;
+		p->sp_slot->sl_nslots = (uint32_t)wrk_env->we_cap;
 		p->sp_slot->sl_connected = (uint32_t)wrk_env->we_pool.po_nready;
 		p->sp_slot->sl_busy = (uint32_t)wrk_env->we_nbusy;
 		p->sp_slot->sl_window = (uint32_t)wrk_fetch_window(w);

@@ -14,7 +14,8 @@
 # jobs running /bin/true on one child (tests/bench/bench-exec.sh: exec jobs/s per child, the
 # worker's CPU per job).
 # Env: BENCH_JOBS (200000), BENCH_CONCURRENCY (2000, the shipped value), BENCH_CPUS (2),
-# BENCH_SERVICE_US (150), BENCH_NODE (1 = run node); BENCH_EXEC_JOBS, BENCH_EXEC_SLOTS (bench-exec.sh).
+# BENCH_SERVICE_US (150), BENCH_NODE (1 = run node); BENCH_EXEC_JOBS, BENCH_EXEC_SLOTS (bench-exec.sh);
+# BENCH_AUTO (1 = run bench-auto.sh: concurrency "auto" against a sweep of fixed values on sleep jobs).
 set -euo pipefail
 B=$(cd "$1" && pwd)
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -169,3 +170,7 @@ fi
 
 # ---- exec jobs: /bin/true on one child ----
 bash "$ROOT/tests/bench/bench-exec.sh" "$B"
+
+if [ "${BENCH_AUTO:-1}" = 1 ]; then
+	bash "$ROOT/tests/bench/bench-auto.sh" "$B"
+fi

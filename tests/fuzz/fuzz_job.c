@@ -99,6 +99,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	fz_env.we_conf = fz_conf;
 	fz_env.we_ctx = &fz_ctx;
 	fz_env.we_state = WRK_ST_RUNNING;
+	fz_env.we_nslots = fz_env.we_cap = 1;	/* the one slot below is active */
 	if ((fz_env.we_loop = ev_loop_new()) == NULL)
 		abort();
 	wrk_env = &fz_env;

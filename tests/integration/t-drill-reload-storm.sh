@@ -1,7 +1,8 @@
 #!/bin/bash
 # Drill 5: a reload storm under load. 20 reloads back to back while jobs
-# flow: the even ones valid (concurrency changes, so every child is rolled:
-# new one ready, old one drained), the odd ones invalid in a different way
+# flow: the even ones valid (concurrency and stats.interval_ms change, so
+# every child is rolled: new one ready, old one drained; concurrency alone
+# would apply live), the odd ones invalid in a different way
 # each time (syntax, unknown key, out-of-range value, wrong type, a change
 # that needs a restart). A valid one must roll every child; an invalid one
 # must be refused with its reason and change nothing. No job may be lost,
@@ -37,7 +38,7 @@ for k in $(seq 1 20); do
 	if [ $((k % 2)) = 0 ]; then
 		i=$(((i + 1) % ${#CONCS[@]}))
 		cur=${CONCS[$i]}
-		CPUS=2 CONCURRENCY=$cur sup_conf "$T/f.conf"
+		STATS_MS=$((90 + k)) CPUS=2 CONCURRENCY=$cur sup_conf "$T/f.conf"
 		t0=$(now_s)
 		ctl reload >"$T/out" 2>&1 || fail "valid reload $k refused: $(cat "$T/out")"
 		el=$(elapsed "$t0")

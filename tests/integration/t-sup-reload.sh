@@ -2,6 +2,8 @@
 # A valid reload under load: fkworkerctl reload answers when every child was
 # replaced (new ready first, old drained), concurrency changes, jobs keep
 # flowing through the roll, and no job is lost or run twice. HUP does the same.
+# (A change of concurrency alone applies live without a roll, see
+# t-sup-reload-live-concurrency.sh: here stats.interval_ms changes too.)
 . "$(dirname "$0")/lib.sh"
 CPUS=2 CONCURRENCY=100 sup_up
 old=$(child_pids | sort | tr '\n' ' ')
@@ -12,7 +14,7 @@ wait_for 10 sh -c "[ \$($B/fkcli -u $BROKER_URL audit | jq .done) -ge 500 ]" || 
 ( for i in $(seq 1 60); do cli audit | jq .done; sleep 0.25; done ) >"$T/done.log" 2>/dev/null &
 sampler=$!
 track $sampler
-CPUS=2 CONCURRENCY=40 sup_conf "$T/f.conf"
+STATS_MS=90 CPUS=2 CONCURRENCY=40 sup_conf "$T/f.conf"
 t0=$(now_s)
 ctl reload >"$T/reload.out" 2>&1 || { cat "$T/reload.out"; fail "reload failed"; }
 echo "# reload under load took $(elapsed "$t0") s: $(cat "$T/reload.out")"

@@ -268,7 +268,7 @@ END_TEST
 
 /* The sample files: each bad-X.conf fails with exactly the lines of bad-X.expected. */
 static const char *const samples_bad[] = {
-	"unknown-keys", "types", "ranges", "queues", "handlers", "syntax", "cross",
+	"unknown-keys", "types", "ranges", "queues", "handlers", "syntax", "cross", "auto",
 };
 
 START_TEST(test_sample_files)
@@ -383,7 +383,7 @@ START_TEST(test_env_bad_values)
 	for (size_t i = 0; i < FKW_NELEM(conc); i++) {
 		setenv("WORKER_CONCURRENCY", conc[i][0], 1);
 		snprintf(want, sizeof(want), "environment: WORKER_CONCURRENCY: \"%s\" %s "
-		    "(must be 1..100000)", conc[i][0], conc[i][1]);
+		    "(must be 1..100000 or \"auto\")", conc[i][0], conc[i][1]);
 		fails_env("", 1, want);
 	}
 	unsetenv("WORKER_CONCURRENCY");
@@ -417,7 +417,7 @@ START_TEST(test_env_bad_values)
 	setenv("WORKER_CONCURRENCY", "x", 1);
 	setenv("WORKER_CPUS", "y", 1);
 	fails_env("", 1, "environment: WORKER_CONCURRENCY: \"x\" is not a number (must be "
-	    "1..100000)\nenvironment: WORKER_CPUS: \"y\" is not a number (must be 1..1024 or "
+	    "1..100000 or \"auto\")\nenvironment: WORKER_CPUS: \"y\" is not a number (must be 1..1024 or "
 	    "\"auto\")");
 }
 END_TEST

@@ -131,8 +131,8 @@ END_TEST
 /* ---- types ---- */
 
 static const char *const wrong_types[][2] = {
-	{ "worker = { concurrency = \"8\"; };", "t:1: worker.concurrency: must be an integer" },
-	{ "worker = { concurrency = 8.0; };", "t:1: worker.concurrency: must be an integer" },
+	{ "worker = { concurrency = \"8\"; };", "t:1: worker.concurrency: must be an integer or \"auto\"" },
+	{ "worker = { concurrency = 8.0; };", "t:1: worker.concurrency: must be an integer or \"auto\"" },
 	{ "worker = { heartbeat = true; };", "t:1: worker.heartbeat: must be an integer" },
 	{ "worker = { cpus = \"many\"; };", "t:1: worker.cpus: must be an integer or \"auto\"" },
 	{ "worker = { cpus = 2.5; };", "t:1: worker.cpus: must be an integer or \"auto\"" },
