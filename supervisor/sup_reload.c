@@ -180,22 +180,47 @@ refusal(enum sup_state st)
 	return "cannot reload now";
 }
 
+/* The reply of a reload: its line, then what changed; kept for sup_reload_result. */
+static void
+set_result(const char *msg)
+{
+	char *what = changes_text(), *full = NULL;
+
+	free(changes);
+	changes = NULL;
+	if (what == NULL || asprintf(&full, "%s\n%s", msg, what) == -1)
+		full = NULL;
+	free(what);
+	free(result);
+	result = full != NULL ? full : strdup(msg);
+}
+
 /* Only live keys changed: swap the configuration, the children keep running. */
 static void
 reload_live(struct fkw_conf *cf)
 {
 	struct fkw_conf *old = sup_env->se_conf;
+	char msg[512];
 
 	/* systemd sees a reload begin and end, as with a roll. */
 	notify_reloading();
-	log_notice("reloaded %s live: concurrency %s%d -> %s%d (bounds %d..%d); no child "
-	    "replaced", sup_env->se_opts->so_conf_path, old->cf_concurrency_auto ? "auto " : "",
-	    old->cf_concurrency, cf->cf_concurrency_auto ? "auto " : "", cf->cf_concurrency,
-	    cf->cf_concurrency_min, cf->cf_concurrency_max);
+	log_changes(old, cf);
+	if (changes == NULL || changes[0] == '\0')
+		snprintf(msg, sizeof(msg), "reloaded %s live; no child replaced",
+		    sup_env->se_opts->so_conf_path);
+	else
+		snprintf(msg, sizeof(msg), "reloaded %s live: concurrency %s%d -> %s%d (bounds "
+		    "%d..%d); no child replaced", sup_env->se_opts->so_conf_path,
+		    old->cf_concurrency_auto ? "auto " : "", old->cf_concurrency,
+		    cf->cf_concurrency_auto ? "auto " : "", cf->cf_concurrency,
+		    cf->cf_concurrency_min, cf->cf_concurrency_max);
+	log_notice("%s", msg);
+	set_result(msg);
 	sup_env->se_conf = cf;
 	/* Same server settings: this only points the heartbeat at the new strings. */
 	sup_beat_reconfigure();
 	conf_free(old);
+	apply_log_level();
 	sup_auto_reconfigure();
 	notify_ready();
 	sup_status_notify();
@@ -300,7 +325,7 @@ roll_index(int i)
 static void
 roll_done(void)
 {
-	char msg[256], *what = changes_text(), *full = NULL;
+	char msg[256];
 	struct fkw_conf *cf = sup_env->se_conf;
 
 	snprintf(msg, sizeof(msg), "reloaded %s: %d children on the new configuration "
@@ -309,15 +334,9 @@ roll_done(void)
 	log_notice("%s", msg);
 	conf_free(prev);
 	prev = NULL;
-	free(changes);
-	changes = NULL;
 	sup_loop_set_state(SUP_ST_RUNNING);
-	if (what == NULL || asprintf(&full, "%s\n%s", msg, what) == -1)
-		full = NULL;
-	free(result);
-	result = full;
-	sup_ctl_reload_done(1, full != NULL ? full : msg);
-	free(what);
+	set_result(msg);
+	sup_ctl_reload_done(1, result != NULL ? result : msg);
 }
 
 const char *

@@ -22,7 +22,7 @@ expect_eq "memory_limit 1G: exit" $rc 0
 CPUS=1 sup_conf "$T/f.conf"
 WORKER_CONCURRENCY=abc n -n -c "$T/f.conf"
 expect_eq "WORKER_CONCURRENCY=abc: exit" $rc 78
-has 'fkworker: environment: WORKER_CONCURRENCY: "abc" is not a number (must be 1..100000)'
+has 'fkworker: environment: WORKER_CONCURRENCY: "abc" is not a number (must be 1..100000 or "auto")'
 FAKTORY_SERVER_IP=10.0.0.5:7419 n -n -c "$T/f.conf"
 expect_eq "FAKTORY_SERVER_IP with a port: exit" $rc 78
 has 'fkworker: environment: FAKTORY_SERVER_IP: "10.0.0.5:7419" has a port'
