@@ -5,6 +5,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "ctl_sample.h"
@@ -35,6 +36,8 @@ ctl_diag_run(int ctlfd, int seconds, int json)
 	st = ctl_sample_status(sa);
 	diag_figures(s, (uint32_t)seconds + 1, st->st_concurrency, st->st_nchild,
 	    (uint32_t)sysconf(_SC_NPROCESSORS_ONLN), &f);
+	f.df_auto = strcmp(st->st_concurrency_mode, "auto") == 0;
+	f.df_concurrency_max = st->st_concurrency_max;
 	diag_judge(&f, ctl_sample_unknown(st, why, sizeof(why)), &v);
 	if (json)
 		rc = diag_render_json(stdout, &f, &v) == 0 ? 0 : CTL_EX_ERROR;

@@ -157,6 +157,16 @@ text_pickup(FILE *f, const struct ctl_status *st)
 	fputc('\n', f);
 }
 
+/* worker.concurrency = "auto": its bounds and the controller's last decision. */
+static void
+text_auto(FILE *f, const struct ctl_status *st)
+{
+	if (strcmp(st->st_concurrency_mode, "auto") != 0)
+		return;
+	fprintf(f, "auto       concurrency %u..%u; last: %s\n", st->st_concurrency_min,
+	    st->st_concurrency_max, st->st_auto_last[0] ? st->st_auto_last : "no decision yet");
+}
+
 static void
 text_host(FILE *f, const struct ctl_status *st)
 {
@@ -174,9 +184,11 @@ text_host(FILE *f, const struct ctl_status *st)
 	if (!st->st_faktory_up && st->st_faktory_error[0])
 		fprintf(f, " (%s)", st->st_faktory_error);
 	fprintf(f, "  wid %s\n", st->st_wid);
-	fprintf(f, "children   %u running of %u   slots %u, %u busy (concurrency %u)   "
+	fprintf(f, "children   %u running of %u   slots %u, %u busy (concurrency %s%u)   "
 	    "connections %u/%u up\n", serving, st->st_cpus, st->st_slots, st->st_busy,
+	    strcmp(st->st_concurrency_mode, "auto") == 0 ? "auto, now " : "",
 	    st->st_concurrency, st->st_connected, st->st_connections);
+	text_auto(f, st);
 	fprintf(f, "fetch      %u FETCH(es) out now; %" PRIu64 " sent, %" PRIu64 " came back "
 	    "empty\n", st->st_fetching, st->st_fetches, st->st_fetch_empty);
 	fprintf(f, "jobs       %" PRIu64 " processed, %" PRIu64 " failed   %.0f jobs/s "

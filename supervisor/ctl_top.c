@@ -68,6 +68,8 @@ frame_verdict(FILE *f, const struct top *tp, const struct ctl_status *st)
 		s[i] = tp->tp_ring[(tp->tp_n - n + i) % TOP_WINDOW];
 	diag_figures(s, n, st->st_concurrency, st->st_nchild,
 	    (uint32_t)sysconf(_SC_NPROCESSORS_ONLN), &fig);
+	fig.df_auto = strcmp(st->st_concurrency_mode, "auto") == 0;
+	fig.df_concurrency_max = st->st_concurrency_max;
 	diag_judge(&fig, ctl_sample_unknown(st, why, sizeof(why)), &v);
 	fprintf(f, "verdict    %s (last %.0f s): %s\n", diag_kind_text(v.dv_kind),
 	    fig.df_seconds, v.dv_todo);

@@ -222,9 +222,18 @@ judge_slots(const struct diag_figures *f, struct diag_verdict *v)
 			    lambda, cores, cpu_cap(f),
 			    DIAG_CPU_LIMIT * cpu_cap(f) * 1e6 / f->df_cpu_us_per_job);
 	}
-	snprintf(v->dv_todo, sizeof(v->dv_todo),
-	    "too few slots: raise worker.concurrency from %u to %u and reload%s",
-	    f->df_concurrency, v->dv_suggest, extra);
+	if (!f->df_auto)
+		snprintf(v->dv_todo, sizeof(v->dv_todo),
+		    "too few slots: raise worker.concurrency from %u to %u and reload%s",
+		    f->df_concurrency, v->dv_suggest, extra);
+	else if (f->df_concurrency < f->df_concurrency_max)
+		snprintf(v->dv_todo, sizeof(v->dv_todo), "too few slots: auto is raising the "
+		    "concurrency (now %u, up to %u); %u would do%s", f->df_concurrency,
+		    f->df_concurrency_max, v->dv_suggest, extra);
+	else
+		snprintf(v->dv_todo, sizeof(v->dv_todo), "too few slots: auto is at "
+		    "worker.concurrency_max %u; raise it to %u (a restart)%s",
+		    f->df_concurrency_max, v->dv_suggest, extra);
 }
 
 static void

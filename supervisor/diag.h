@@ -65,6 +65,8 @@ struct diag_figures {
 	double		df_busy_mean;		/* mean busy slots */
 	uint32_t	df_slots;
 	uint32_t	df_concurrency;
+	int		df_auto;		/* worker.concurrency = "auto" (the caller sets it) */
+	uint32_t	df_concurrency_max;	/* auto's ceiling (the caller sets it) */
 	uint32_t	df_cpus;		/* children (worker.cpus) */
 	uint32_t	df_cores;		/* online cores */
 	uint32_t	df_connections;

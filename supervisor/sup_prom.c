@@ -253,6 +253,14 @@ host(struct buf *b, const struct ctl_status *st)
 		if (strcmp(st->st_child[i].cc_state, "draining") != 0)
 			window += st->st_child[i].cc_window;
 	scalar(b, "fkworker_slots", "gauge", "Job slots of the serving children.", st->st_slots);
+	scalar(b, "fkworker_concurrency", "gauge",
+	    "The host's concurrency now (worker.concurrency, or auto's current value).",
+	    st->st_concurrency);
+	scalar(b, "fkworker_concurrency_min", "gauge",
+	    "The least concurrency auto goes to (fixed: the value).", st->st_concurrency_min);
+	scalar(b, "fkworker_concurrency_max", "gauge",
+	    "The most concurrency can reach live (auto's ceiling, the slots sized at start).",
+	    st->st_concurrency_max);
 	scalar(b, "fkworker_slots_busy", "gauge", "Job slots running a job now.", st->st_busy);
 	scalar(b, "fkworker_connections", "gauge",
 	    "Faktory connections the serving children hold.", st->st_connections);

@@ -136,6 +136,27 @@ START_TEST(test_slots_littles_law)
 }
 END_TEST
 
+START_TEST(test_slots_auto_advice)
+{
+	/* With "auto" the advice is about its ceiling, not worker.concurrency. */
+	struct shape sh = { 100, 500, 100, 20, 20, 0.01, 0.02, 0.3 };
+	struct diag_sample s[N];
+	struct diag_figures f;
+	struct diag_verdict v;
+
+	series(&sh, s);
+	diag_figures(s, N, 20, 2, 2, &f);
+	f.df_auto = 1;
+	f.df_concurrency_max = 2000;
+	diag_judge(&f, NULL, &v);
+	ck_assert_int_eq(v.dv_kind, DIAG_SLOTS);
+	ck_assert_ptr_nonnull(strstr(v.dv_todo, "auto is raising the concurrency (now 20, up to 2000)"));
+	f.df_concurrency = f.df_concurrency_max = 20;
+	diag_judge(&f, NULL, &v);
+	ck_assert_ptr_nonnull(strstr(v.dv_todo, "auto is at worker.concurrency_max 20; raise it to 50"));
+}
+END_TEST
+
 START_TEST(test_slots_warns_cpu_cap)
 {
 	/* 1000 slots busy at 1000/s, +1000/s: 2000/s would need 2000 x 1.2 ms = 2.4 cores. */
@@ -227,7 +248,8 @@ main(void)
 {
 	const TTest *tests[] = {
 		test_figures, test_keeps_up_headroom, test_keeps_up_draining,
-		test_burst_is_not_backlog, test_slots_littles_law, test_slots_warns_cpu_cap,
+		test_burst_is_not_backlog, test_slots_littles_law, test_slots_auto_advice,
+		test_slots_warns_cpu_cap,
 		test_maxed, test_maxed_exec_children, test_server, test_unknown, test_render_json,
 		NULL,
 	};
