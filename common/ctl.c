@@ -390,12 +390,8 @@ ctl_request_check(const struct ctl_request *rq, char *err, size_t errlen)
 
 /* ==== Status fields ==== */
 
-#define SF(name, type, member) \
-	{ name, type, offsetof(struct ctl_status, member), \
-	  sizeof(((struct ctl_status *)0)->member) }
-#define CF(name, type, member) \
-	{ name, type, offsetof(struct ctl_child, member), \
-	  sizeof(((struct ctl_child *)0)->member) }
+#define SF(name, type, member) CTL_FIELD(struct ctl_status, name, type, member)
+#define CF(name, type, member) CTL_FIELD(struct ctl_child, name, type, member)
 
 const struct ctl_field ctl_status_fields[] = {
 	SF("version", CTL_F_STR, st_version),
@@ -480,9 +476,7 @@ const struct ctl_field ctl_child_fields[] = {
 	{ NULL, CTL_F_I32, 0, 0 },
 };
 
-#define QF(name, type, member) \
-	{ name, type, offsetof(struct ctl_queue, member), \
-	  sizeof(((struct ctl_queue *)0)->member) }
+#define QF(name, type, member) CTL_FIELD(struct ctl_queue, name, type, member)
 
 const struct ctl_field ctl_queue_fields[] = {
 	QF("name", CTL_F_STR, cq_name),
@@ -493,12 +487,8 @@ const struct ctl_field ctl_queue_fields[] = {
 	{ NULL, CTL_F_I32, 0, 0 },
 };
 
-#define JF(name, type, member) \
-	{ name, type, offsetof(struct ctl_jobtype, member), \
-	  sizeof(((struct ctl_jobtype *)0)->member) }
-#define FF(name, type, member) \
-	{ name, type, offsetof(struct ctl_failure, member), \
-	  sizeof(((struct ctl_failure *)0)->member) }
+#define JF(name, type, member) CTL_FIELD(struct ctl_jobtype, name, type, member)
+#define FF(name, type, member) CTL_FIELD(struct ctl_failure, name, type, member)
 
 const struct ctl_field ctl_jobtype_fields[] = {
 	JF("name", CTL_F_STR, cj_name),

@@ -206,6 +206,10 @@ struct ctl_field {
 	size_t		 f_size;
 };
 
+/* One table entry for member of struct type st. */
+#define CTL_FIELD(st, name, type, member) \
+	{ name, type, offsetof(st, member), sizeof(((st *)0)->member) }
+
 /* Scalar fields of ctl_status, ctl_child and ctl_queue, NULL-name terminated. */
 extern const struct ctl_field ctl_status_fields[];
 extern const struct ctl_field ctl_child_fields[];

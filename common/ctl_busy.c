@@ -8,12 +8,8 @@
 
 #include "ctl.h"
 
-#define BF(name, type, member) \
-	{ name, type, offsetof(struct ctl_busy, member), \
-	  sizeof(((struct ctl_busy *)0)->member) }
-#define JF(name, type, member) \
-	{ name, type, offsetof(struct ctl_busy_job, member), \
-	  sizeof(((struct ctl_busy_job *)0)->member) }
+#define BF(name, type, member) CTL_FIELD(struct ctl_busy, name, type, member)
+#define JF(name, type, member) CTL_FIELD(struct ctl_busy_job, name, type, member)
 
 const struct ctl_field ctl_busy_fields[] = {
 	BF("total", CTL_F_U32, bz_total),
