@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * ctl_top: `fkworkerctl top`: status refreshed every second with the
- * diagnose verdict of the last ten seconds above it. On a terminal it is a
+ * diagnose verdict of the last ten seconds above it and jobs/s per jobtype
+ * (from the exact counts) below. On a terminal it is a
  * full-screen view through ncurses (q quits; a resize redraws); otherwise,
  * or with --plain, one frame a second goes to stdout as text, like top -b.
  */
 #include <curses.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +21,7 @@
 
 #define TOP_WINDOW	11	/* samples the verdict looks at: ten seconds */
 #define TOP_MIN_SAMPLES	3
+#define TOP_JOBTYPES	10	/* rows of the jobtype table, busiest first */
 
 struct top {
 	struct ctl_sampler	*tp_sa;
@@ -26,6 +29,15 @@ struct top {
 	uint32_t		 tp_n;		/* samples taken */
 	char			*tp_frame;	/* the last frame's text */
 	size_t			 tp_len;
+	struct ctl_jobtype	*tp_prev;	/* the last frame's counts, for rates */
+	uint32_t		 tp_nprev;
+	uint64_t		 tp_prev_ms;
+};
+
+/* One row of the jobtype table. */
+struct jt_rate {
+	const struct ctl_jobtype *jr_jt;
+	double			  jr_done, jr_failed;	/* per second since the last frame */
 };
 
 static volatile sig_atomic_t top_stop;
@@ -76,6 +88,65 @@ frame_verdict(FILE *f, const struct top *tp, const struct ctl_status *st)
 	fprintf(f, "           %s\n", v.dv_why);
 }
 
+static const struct ctl_jobtype *
+prev_of(const struct top *tp, const char *name)
+{
+	for (uint32_t i = 0; i < tp->tp_nprev; i++)
+		if (strcmp(tp->tp_prev[i].cj_name, name) == 0)
+			return &tp->tp_prev[i];
+	return NULL;
+}
+
+static int
+busiest_first(const void *a, const void *b)
+{
+	const struct jt_rate *x = a, *y = b;
+	double dx = x->jr_done + x->jr_failed, dy = y->jr_done + y->jr_failed;
+
+	return dx < dy ? 1 : dx > dy ? -1 : strcmp(x->jr_jt->cj_name, y->jr_jt->cj_name);
+}
+
+/* Jobs/s per jobtype since the last frame, from the exact counts; then keeps them. */
+static void
+frame_jobtypes(FILE *f, struct top *tp, const struct ctl_status *st)
+{
+	uint64_t now = now_ms();
+	double dt = tp->tp_prev_ms > 0 && now > tp->tp_prev_ms ? (now - tp->tp_prev_ms) / 1e3 : 0;
+	struct jt_rate *r = calloc(st->st_njobtypes + 1, sizeof(*r));
+	struct ctl_jobtype *copy = calloc(st->st_njobtypes + 1, sizeof(*copy));
+
+	if (r == NULL || copy == NULL)
+		goto out;
+	for (uint32_t i = 0; i < st->st_njobtypes; i++) {
+		const struct ctl_jobtype *jt = &st->st_jobtypes[i], *p = prev_of(tp, jt->cj_name);
+
+		r[i].jr_jt = jt;
+		if (p != NULL && dt > 0 && jt->cj_processed >= p->cj_processed &&
+		    jt->cj_failed >= p->cj_failed) {
+			r[i].jr_done = (double)(jt->cj_processed - p->cj_processed) / dt;
+			r[i].jr_failed = (double)(jt->cj_failed - p->cj_failed) / dt;
+		}
+	}
+	qsort(r, st->st_njobtypes, sizeof(*r), busiest_first);
+	if (st->st_njobtypes > 0)
+		fprintf(f, "\n%-24s %10s %10s %14s %10s\n", "JOBTYPE", "DONE/S", "FAILED/S",
+		    "PROCESSED", "FAILED");
+	for (uint32_t i = 0; i < st->st_njobtypes && i < TOP_JOBTYPES; i++)
+		fprintf(f, "%-24.24s %10.0f %10.0f %14" PRIu64 " %10" PRIu64 "\n",
+		    r[i].jr_jt->cj_name, r[i].jr_done, r[i].jr_failed, r[i].jr_jt->cj_processed,
+		    r[i].jr_jt->cj_failed);
+	if (st->st_njobtypes > 0)
+		memcpy(copy, st->st_jobtypes, st->st_njobtypes * sizeof(*copy));
+	free(tp->tp_prev);
+	tp->tp_prev = copy;
+	tp->tp_nprev = st->st_njobtypes;
+	tp->tp_prev_ms = now;
+	copy = NULL;
+out:
+	free(copy);
+	free(r);
+}
+
 /* Takes a sample and renders the frame into tp_frame; -1 when status failed. */
 static int
 frame_next(struct top *tp)
@@ -99,6 +170,7 @@ frame_next(struct top *tp)
 	frame_verdict(f, tp, st);
 	fputc('\n', f);
 	ctl_render_text(f, st);
+	frame_jobtypes(f, tp, st);
 	return fclose(f) == 0 ? 0 : -1;
 }
 
@@ -197,6 +269,7 @@ ctl_top_run(int ctlfd, long frames, int plain)
 	else
 		rc = run_plain(&tp, frames);
 	free(tp.tp_frame);
+	free(tp.tp_prev);
 	ctl_sample_free(tp.tp_sa);
 	return rc;
 }

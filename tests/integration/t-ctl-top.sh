@@ -16,6 +16,9 @@ expect_eq "plain child tables" "$(grep -c '^CHILD ' "$T/plain.txt")" 3
 grep -q '^verdict    (sampling: 2 s more)' "$T/plain.txt" || fail "frame 1: $(head -3 "$T/plain.txt")"
 grep -q '^verdict    keeps up (last 2 s): nothing to do' "$T/plain.txt" ||
 	fail "no verdict in frame 3: $(cat "$T/plain.txt")"
+# The jobtype table: noop jobs at ~300/s (paced by the pusher) in the last frame.
+rate=$(awk '$1 == "noop" { r = $2 } END { print r + 0 }' "$T/plain.txt")
+between "$rate" 100 1000 || fail "noop jobs/s in top: $rate, want ~300: $(tail -4 "$T/plain.txt")"
 
 # A terminal: tmux on its own socket, 160x50.
 TMUX_SOCK="$T/tmux.sock"
