@@ -72,9 +72,12 @@ ring_push(struct cpu_ring *r, uint64_t ms, uint64_t ticks)
 static double
 ring_percent(const struct cpu_ring *r)
 {
-	const struct cpu_sample *a = &r->cr_s[0], *b = &r->cr_s[r->cr_n - 1];
+	const struct cpu_sample *a = &r->cr_s[0], *b;
 
-	if (r->cr_n < 2 || b->cs_ms <= a->cs_ms || b->cs_ticks < a->cs_ticks)
+	if (r->cr_n < 2)
+		return 0;
+	b = &r->cr_s[r->cr_n - 1];
+	if (b->cs_ms <= a->cs_ms || b->cs_ticks < a->cs_ticks)
 		return 0;
 	return (double)(b->cs_ticks - a->cs_ticks) * 100.0 * 1000.0 /
 	    ((double)proc_ticks_per_sec() * (double)(b->cs_ms - a->cs_ms));

@@ -15,7 +15,8 @@
 # worker's CPU per job).
 # Env: BENCH_JOBS (200000), BENCH_CONCURRENCY (2000, the shipped value), BENCH_CPUS (2),
 # BENCH_SERVICE_US (150), BENCH_NODE (1 = run node); BENCH_EXEC_JOBS, BENCH_EXEC_SLOTS (bench-exec.sh);
-# BENCH_AUTO (1 = run bench-auto.sh: concurrency "auto" against a sweep of fixed values on sleep jobs).
+# BENCH_AUTO (1 = run bench-auto.sh and bench-auto-cpu.sh: concurrency "auto" against a sweep of
+# fixed values on sleep jobs, and on CPU-bound exec jobs).
 set -euo pipefail
 B=$(cd "$1" && pwd)
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -173,4 +174,5 @@ bash "$ROOT/tests/bench/bench-exec.sh" "$B"
 
 if [ "${BENCH_AUTO:-1}" = 1 ]; then
 	bash "$ROOT/tests/bench/bench-auto.sh" "$B"
+	bash "$ROOT/tests/bench/bench-auto-cpu.sh" "$B"
 fi
