@@ -4,19 +4,19 @@
 # CPU in its own process, so the slots decide how many cores work at once. A backlog
 # is queued before each run, each on a fresh fkbroker:
 #   fixed C (BENCH_AUTO_CPU_SWEEP): jobs/s and the host's CPU over a steady window;
-#   auto (concurrency_min 1, cpu_target BENCH_AUTO_CPU_TARGET): the same window after
+#   auto (concurrency_min one per child, cpu_target BENCH_AUTO_CPU_TARGET): the same window after
 #   BENCH_AUTO_CPU_SETTLE s, with its concurrency and last decision.
 # The issue asks for the host's CPU within 5 points of cpu_target and jobs/s within 10%
 # of the best fixed setting; a whole core per job makes steps of 100/cores points, so on
 # a small host the CPU can only sit on those steps.
-# Env: BENCH_AUTO_CPU_SWEEP ("1 2 4"), BENCH_AUTO_CPU_TARGET (90), BENCH_AUTO_CPU_LOOP
+# Env: BENCH_AUTO_CPU_SWEEP ("2 4 8": at least one slot per child), BENCH_AUTO_CPU_TARGET (90), BENCH_AUTO_CPU_LOOP
 # (shell loop iterations per job, 20000), BENCH_AUTO_CPU_JOBS (20000), BENCH_CPUS (2),
 # BENCH_AUTO_CPU_SETTLE (20).
 # Usage: bench-auto-cpu.sh BUILD_DIR
 set -euo pipefail
 B=$(cd "$1" && pwd)
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-SWEEP=${BENCH_AUTO_CPU_SWEEP:-1 2 4}
+SWEEP=${BENCH_AUTO_CPU_SWEEP:-2 4 8}
 TARGET=${BENCH_AUTO_CPU_TARGET:-90}
 LOOP=${BENCH_AUTO_CPU_LOOP:-20000}
 J=${BENCH_AUTO_CPU_JOBS:-20000}
@@ -69,7 +69,7 @@ measure() {
 	awk -v a="$d0" -v b="$d1" -v t0="$t0" -v t1="$t1" -v x="$a" -v y="$b" 'BEGIN {
 		split(x, p, " "); split(y, q, " ")
 		tot = q[1] - p[1]; idle = q[2] - p[2]
-		printf "%.0f %.0f", (b - a) / (t1 - t0), tot > 0 ? 100 * (tot - idle) / tot : 0 }'
+		printf "%.0f %.0f", (b - a) / (t1 - t0), (tot > 0 ? 100 * (tot - idle) / tot : 0) }'
 }
 
 best=0 bestc=0
@@ -81,11 +81,11 @@ for c in $SWEEP; do
 	[ "$r" -gt "$best" ] && { best=$r; bestc=$c; }
 done
 
-start '"auto"' "concurrency_min = 1; cpu_target = $TARGET; auto_interval_ms = 1000;"
+start '"auto"' "concurrency_min = $CPUS; cpu_target = $TARGET; auto_interval_ms = 1000;"
 sleep "$SETTLE"
 read -r r cpu <<<"$(measure $WIN)"
 conc=$(status | jq .concurrency)
 last=$(status | jq -r .auto_last)
 echo "bench: auto-cpu: cpu_target $TARGET: host CPU $cpu% ($((cpu - TARGET)) points), $r jobs/s" \
-	"($(awk -v r="$r" -v b="$best" 'BEGIN { printf "%.0f", b > 0 ? 100 * r / b : 0 }')% of the best fixed," \
+	"($(awk -v r="$r" -v b="$best" 'BEGIN { printf "%.0f", (b > 0 ? 100 * r / b : 0) }')% of the best fixed," \
 	"$best at $bestc), concurrency $conc; last decision: $last"
