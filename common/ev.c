@@ -122,7 +122,13 @@ int
 ev_timer_start(struct ev_loop *l, struct ev_timer *t, uint64_t ms)
 {
 	ev_timer_stop(l, t);
-	t->tm_node.hn_key = l->el_now + ms;
+	/*
+	 * From the clock now, rounded up to the next millisecond: the loop's
+	 * cached time is as old as the iteration, and truncated, so a timer
+	 * armed from it fired up to a whole iteration early (200 ms sleep jobs
+	 * measured 199.99 ms).
+	 */
+	t->tm_node.hn_key = (now_us() + 999) / 1000 + ms;
 	return heap_push(&l->el_timers, &t->tm_node);
 }
 

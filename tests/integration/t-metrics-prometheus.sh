@@ -51,6 +51,10 @@ echo "# under load: $busy of $(metric "$T/load.txt" fkworker_slots) slots busy,"
 cli wait-done --timeout 60 20505 >/dev/null || fail "jobs not done"
 wait_for 5 sh -c "[ \$($B/fkworkerctl -s $SOCK status --json | jq '.processed + .failed') -eq 20505 ]" ||
 	fail "status did not catch up: $(sfield '.processed + .failed')"
+# The run-time histogram rides the children's stats records (every stats.interval_ms), a
+# moment behind the exact counts: wait until it has every job too.
+hist_done() { scrape "$T/h.txt" >/dev/null && [ "$(metric "$T/h.txt" fkworker_job_duration_seconds_count)" = 20505 ]; }
+wait_for 5 hist_done || fail "the run-time histogram did not catch up: $(metric "$T/h.txt" fkworker_job_duration_seconds_count)"
 scrape "$T/m.txt" >/dev/null
 status_json >"$T/s.json"
 # Idle FETCHes go on after the run: their count is bracketed by a scrape before and after.
