@@ -80,21 +80,33 @@ buf_puts(struct buf *b, const char *s)
 }
 
 int
+buf_vprintf(struct buf *b, const char *fmt, va_list ap)
+{
+	va_list again;
+	int n;
+
+	va_copy(again, ap);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	if (n < 0 || buf_reserve(b, (size_t)n + 1) == -1) {
+		va_end(again);
+		return -1;
+	}
+	vsnprintf(b->b_data + b->b_len, (size_t)n + 1, fmt, again);
+	va_end(again);
+	b->b_len += (size_t)n;
+	return 0;
+}
+
+int
 buf_printf(struct buf *b, const char *fmt, ...)
 {
 	va_list ap;
-	int n;
+	int r;
 
 	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
+	r = buf_vprintf(b, fmt, ap);
 	va_end(ap);
-	if (n < 0 || buf_reserve(b, (size_t)n + 1) == -1)
-		return -1;
-	va_start(ap, fmt);
-	vsnprintf(b->b_data + b->b_len, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	b->b_len += (size_t)n;
-	return 0;
+	return r;
 }
 
 void

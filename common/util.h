@@ -3,6 +3,7 @@
 #ifndef FKW_UTIL_H
 #define FKW_UTIL_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -32,6 +33,8 @@ void	 buf_free(struct buf *);
 int	 buf_reserve(struct buf *, size_t n);
 int	 buf_append(struct buf *, const void *, size_t);
 int	 buf_puts(struct buf *, const char *);
+int	 buf_vprintf(struct buf *, const char *, va_list)
+	    __attribute__((format(printf, 2, 0)));
 int	 buf_printf(struct buf *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
 /* Unread bytes. */

@@ -43,16 +43,14 @@ static void out(struct buf *, const char *fmt, ...) __attribute__((format(printf
 static void
 out(struct buf *b, const char *fmt, ...)
 {
-	char line[512];
 	va_list ap;
-	int n;
+	int r;
 
 	va_start(ap, fmt);
-	n = vsnprintf(line, sizeof(line), fmt, ap);
+	r = buf_vprintf(b, fmt, ap);
 	va_end(ap);
-	/* Every caller's line is short (names, numbers): longer would be a bug. */
-	FKW_ASSERT(n >= 0 && (size_t)n < sizeof(line));
-	put(b, line, (size_t)n);
+	if (r == -1)
+		oom = 1;
 }
 
 /* A label value or HELP text escaped as the format asks (\\, \n, and \" in labels). */
