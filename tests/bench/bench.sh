@@ -1,22 +1,38 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
-# make bench: noop jobs end to end through fkbroker, in two shapes of server, each with a
-# fresh broker per worker measured:
-#   fast:  fkbroker as fast as it goes (answers a connection's pipelined commands in bulk);
-#   real:  fkbroker serving like the real Faktory server (--service-us 150: each command
-#          holds its connection 150 us, one at a time; docs/faktory-protocol.md 2.4).
-# In each, fkworker drains N jobs queued before it starts, with the shipped connection count
-# ("auto") and with one connection per slot (connections = concurrency, the shape the project
-# started from), then (fast only) works N jobs pushed while it runs. Each line gives jobs/s,
-# the worker's CPU microseconds per job (utime+stime of all its processes, from /proc), the
-# connections it opened and the FETCHes it sent per job; the ratio lines compare runs of the
-# same shape in this run. The Node.js faktory-worker package runs the same workloads. Last, exec
-# jobs running /bin/true on one child (tests/bench/bench-exec.sh: exec jobs/s per child, the
-# worker's CPU per job).
+# make bench: noop jobs end to end through fkbroker, fkworker beside the Node.js faktory-worker
+# package (tests/bench/node-worker.js, installed by make interop), a fresh broker for every
+# worker measured, in three shapes of server:
+#   fast:         fkbroker as fast as it goes (answers a connection's pipelined commands in bulk);
+#   real-shape:   each command holds its connection like the real server's redis round trips
+#                 (--service-us 150, one command at a time; docs/faktory-protocol.md 2.4);
+#   server-bound: the broker burns 100 us of its one core per job (--cost-us 100) and answers
+#                 one command per connection per turn, so that its CPU sets the pace and replies
+#                 come one at a time, as the real server's 100-160 us of CPU per job do (docs 2.4).
+# Two workloads:
+#   drain: N jobs queued before the worker starts (start-up included): jobs/s, the worker's CPU
+#          per job (utime+stime of all its processes, /proc/PID/stat), for fkworker the
+#          connections it opened and FETCHes per job. fkworker runs with the shipped connection
+#          count ("auto") and (fast, real-shape) with one connection per slot, the shape the
+#          project started from.
+#   live (fast, server-bound): a started worker, warmed up with N/10 jobs, works N more pushed
+#          while it runs (fkcli, batches of BENCH_BATCH). Over those N only: jobs/s; worker CPU
+#          per job; wake-ups per job (voluntary + involuntary context switches summed over every
+#          thread of every worker process, /proc/PID/task/*/status); system calls per job (perf
+#          stat counting raw_syscalls:sys_enter on every worker thread; where perf does not
+#          work, only the read and write calls of /proc/PID/io, and the line says so); pickup
+#          latency p99 (enqueued to started, from fkworkerctl status --json, whose quantiles
+#          cover the last 10 s; the node package reports none; when the pushes end well before
+#          the jobs do, "in X s", it is mostly time spent in the backlog); the broker's CPU per
+#          job (the pushes included).
+# The node worker gets BENCH_NODE_JOBS jobs (N/4): it is slower. Ratio lines compare runs of one
+# shape in this run. Last, exec jobs running /bin/true on one child (bench-exec.sh), and the
+# concurrency "auto" benches (bench-auto.sh, bench-auto-cpu.sh).
 # Env: BENCH_JOBS (200000), BENCH_CONCURRENCY (2000, the shipped value), BENCH_CPUS (2),
-# BENCH_SERVICE_US (150), BENCH_NODE (1 = run node); BENCH_EXEC_JOBS, BENCH_EXEC_SLOTS (bench-exec.sh);
-# BENCH_AUTO (1 = run bench-auto.sh and bench-auto-cpu.sh: concurrency "auto" against a sweep of
-# fixed values on sleep jobs, and on CPU-bound exec jobs).
+# BENCH_SERVICE_US (150), BENCH_COST_US (100), BENCH_BATCH (100, the seed's BATCH_MAX_SIZE),
+# BENCH_NODE (1 = run node), BENCH_NODE_JOBS (N/4); BENCH_EXEC_JOBS, BENCH_EXEC_SLOTS
+# (bench-exec.sh); BENCH_AUTO (1 = run bench-auto.sh and bench-auto-cpu.sh: concurrency "auto"
+# against a sweep of fixed values on sleep jobs, and on CPU-bound exec jobs).
 set -euo pipefail
 B=$(cd "$1" && pwd)
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -24,6 +40,13 @@ N=${BENCH_JOBS:-200000}
 C=${BENCH_CONCURRENCY:-2000}
 CPUS=${BENCH_CPUS:-2}
 SERVICE=${BENCH_SERVICE_US:-150}
+COST=${BENCH_COST_US:-100}
+BATCH=${BENCH_BATCH:-100}
+NN=${BENCH_NODE_JOBS:-$((N / 4))}
+NODE=0
+if [ "${BENCH_NODE:-1}" = 1 ] && [ -d "$ROOT/tests/interop/node_modules/faktory-worker" ]; then
+	NODE=1
+fi
 # fkbroker_start, stop_pid and stop_pids (TERM, wait, then KILL; never by name).
 . "$ROOT/scripts/lib-proc.sh"
 T=$(mktemp -d /tmp/fkw-bench.XXXXXX)
@@ -34,6 +57,13 @@ cleanup() {
 	rm -rf "$T"
 }
 trap cleanup EXIT INT TERM
+# track PID / untrack PID: the processes cleanup stops; a stopped one leaves the list, so
+# that its pid, once reused by another process, is never signalled.
+track() { PIDS="$PIDS $1"; }
+untrack() { PIDS=$(echo " $PIDS " | sed "s/ $1 / /g"); }
+stop() { stop_pid "$1" "$2" bench; untrack "$1"; }
+
+# ---- what a worker costs: /proc, and perf for system calls ----
 
 TCK=$(getconf CLK_TCK)
 # cpu_ticks PID...: utime+stime of the processes (fields 14 and 15 of /proc/PID/stat).
@@ -45,129 +75,231 @@ cpu_ticks() {
 	done
 	echo $sum
 }
-family() { echo "$1 $(ps -o pid= --ppid "$1" | tr '\n' ' ')"; }
+# wakeups PID...: voluntary + involuntary context switches of every thread of the processes.
+wakeups() {
+	local p
+	for p in "$@"; do cat "/proc/$p/task/"*/status 2>/dev/null || true; done |
+	    awk '/^(non)?voluntary_ctxt_switches:/ { s += $2 } END { printf "%d\n", s }'
+}
+# io_calls PID...: the read and write system calls /proc/PID/io counts (syscr + syscw).
+io_calls() {
+	local p
+	for p in "$@"; do cat "/proc/$p/io" 2>/dev/null || true; done |
+	    awk '/^sysc[rw]:/ { s += $2 } END { printf "%d\n", s }'
+}
+if command -v perf >/dev/null &&
+    perf stat -e raw_syscalls:sys_enter -x, -o /dev/null -- true >/dev/null 2>&1; then
+	SC_HOW=perf
+else
+	SC_HOW="read+write calls only, /proc/PID/io: no perf"
+fi
+# syscalls_begin PID... / syscalls_end PID...: the system calls of the processes' threads in
+# between, into SC (not printed: perf must be waited for by this very shell). perf starts with
+# its counter off and is switched on and off through its control FIFO (opened read-write: that
+# never blocks), so that its own start-up and the time it takes to attach stay out of the count.
+syscalls_begin() {
+	if [ "$SC_HOW" != perf ]; then
+		SC0=$(io_calls "$@")
+		return
+	fi
+	rm -f "$T/perf.ctl" "$T/perf.ack" "$T/perf.out"
+	mkfifo "$T/perf.ctl" "$T/perf.ack"
+	exec {PCTL}<>"$T/perf.ctl" {PACK}<>"$T/perf.ack"
+	perf stat -e raw_syscalls:sys_enter -x, -o "$T/perf.out" -D -1 \
+	    --control "fifo:$T/perf.ctl,$T/perf.ack" -p "$(echo "$@" | tr ' ' ,)" \
+	    >/dev/null 2>"$T/perf.err" &
+	PERF_PID=$!; track $PERF_PID
+	echo enable >&"$PCTL"
+	read -r -t 10 _ <&"$PACK" || { cat "$T/perf.err" >&2; echo "bench: perf did not start" >&2; exit 1; }
+}
+syscalls_end() {
+	if [ "$SC_HOW" != perf ]; then
+		SC=$(($(io_calls "$@") - SC0))
+		return
+	fi
+	echo disable >&"$PCTL"
+	read -r -t 10 _ <&"$PACK" || true
+	kill -INT "$PERF_PID"
+	wait "$PERF_PID" || true
+	untrack "$PERF_PID"
+	exec {PCTL}>&- {PACK}>&-
+	SC=$(awk -F, '/raw_syscalls:sys_enter/ { print $1 + 0; found = 1 } END { if (!found) print -1 }' "$T/perf.out")
+}
+
+# ---- brokers and workers ----
 
 # fresh_broker [ARGS...]: a new fkbroker for each worker measured, so none pays for the
 # audit records the previous runs left in the broker's memory.
 BROKER_PID=""
 fresh_broker() {
-	stop_pid "$BROKER_PID" 10 bench
+	[ -z "$BROKER_PID" ] || stop "$BROKER_PID" 10
 	local ok=1
 	fkbroker_start "$T" --max-conns 10000 "$@" || ok=0
-	PIDS="$PIDS $BROKER_PID"
+	track "$BROKER_PID"
 	[ $ok = 1 ] || { cat "$T/broker.log"; echo "bench: fkbroker did not start" >&2; exit 1; }
 	URL=$BROKER_URL
 }
 cli() { "$B/fkcli" -u "$URL" "$@"; }
 status() { "$B/fkworkerctl" -s "$T/ctl.sock" status --json; }
+# push N PREFIX BATCH: N noop jobs; done_wait TOTAL: until the broker has TOTAL jobs done.
+push() { cli push -n "$1" --jobtype noop --prefix "$2" --batch "$3" >/dev/null; }
+done_wait() { cli wait-done "$1" --timeout 600 >/dev/null; }
+
+# start_worker fkw CONNECTIONS | start_worker node: on the current broker; sets WPID, WKIND.
+start_worker() {
+	WKIND=$1
+	if [ "$1" = fkw ]; then
+		cat >"$T/fkw.conf" <<CONF
+faktory: { url = "$URL"; connection_budget = 10000; };
+worker: { concurrency = $C; cpus = $CPUS; queues = [ "default" ]; connections = $2; };
+control: { socket = "$T/ctl.sock"; };
+log: { level = "warning"; };
+CONF
+		"$B/fkworker" -c "$T/fkw.conf" >"$T/worker.log" 2>&1 &
+	else
+		FAKTORY_URL="$URL" NODE_PATH="$ROOT/tests/interop/node_modules" \
+		    node "$ROOT/tests/bench/node-worker.js" "$C" >"$T/worker.log" 2>&1 &
+	fi
+	WPID=$!; track $WPID
+}
+# worker_pids: the worker's processes (fkworker: the master and its children).
+worker_pids() {
+	if [ "$WKIND" = fkw ]; then
+		echo "$WPID $(ps -o pid= --ppid "$WPID" | tr '\n' ' ')"
+	else
+		echo "$WPID"
+	fi
+}
+alive() { kill -0 "$WPID" 2>/dev/null || { cat "$T/worker.log"; echo "bench: the worker died" >&2; exit 1; }; }
+# label SHAPE: what the line calls the running worker (fkworker: its connections now).
+label() {
+	if [ "$WKIND" = fkw ]; then
+		echo "fkworker $1, $C slots, $(status | jq .connections) conns"
+	else
+		echo "node faktory-worker ($C), $1"
+	fi
+}
+
+# drain KIND CONNECTIONS SHAPE KEY [BROKER ARGS...]: N queued jobs (node: NN), then the
+# worker starts; one line. $T/KEY.result: jobs/s, CPU us/job, connections.
+drain() {
+	local kind=$1 conns=$2 shape=$3 key=$4 n=$N t0 t1 w l nconn=0 more=""
+	shift 4
+	[ "$kind" = node ] && n=$NN
+	fresh_broker "$@"
+	push "$n" "$key-q" 1000
+	t0=$(date +%s.%N)
+	start_worker "$kind" "$conns"
+	done_wait "$n"
+	t1=$(date +%s.%N)
+	# shellcheck disable=SC2046 # a list of pids
+	w=$(cpu_ticks $(worker_pids))
+	alive
+	l=$(label "$shape")
+	if [ "$kind" = fkw ]; then
+		nconn=$(status | jq .connections)
+		more=$(status | jq .fetches | awk -v n="$n" '{ printf ", %.3f FETCH/job", $1 / n }')
+	fi
+	awk -v l="$l" -v n="$n" -v t0="$t0" -v t1="$t1" -v w="$w" -v tck="$TCK" -v m="$more" \
+	    -v c="$nconn" -v k="$T/$key.result" 'BEGIN { s = t1 - t0; r = n / s; us = w / tck * 1e6 / n
+		printf "bench: %-44s drains %d queued: %.2f s: %.0f jobs/s, worker CPU %.2f us/job%s (start-up included)\n", l, n, s, r, us, m
+		printf "%f %f %d\n", r, us, c > k }'
+	stop "$WPID" 30
+}
+
+# live KIND CONNECTIONS SHAPE KEY [BROKER ARGS...]: a started worker warmed up with a tenth
+# of the jobs, then N (node: NN) pushed while it runs, every number over those only. The line
+# waits in $T/KEY.live (printed beside the other worker's); $T/KEY.lresult: jobs/s, CPU us,
+# wake-ups and system calls per job.
+live() {
+	local kind=$1 conns=$2 shape=$3 key=$4 n=$N pids l t0 tp t1 w0 w1 c0 c1 b0 b1 pick
+	shift 4
+	[ "$kind" = node ] && n=$NN
+	fresh_broker "$@"
+	start_worker "$kind" "$conns"
+	push $((n / 10)) "$key-w" "$BATCH"
+	done_wait $((n / 10))
+	alive
+	pids=$(worker_pids)
+	l=$(label "$shape")
+	# shellcheck disable=SC2086 # lists of pids
+	{
+		syscalls_begin $pids
+		w0=$(cpu_ticks $pids); c0=$(wakeups $pids); b0=$(cpu_ticks "$BROKER_PID")
+		t0=$(date +%s.%N)
+		push "$n" "$key-l" "$BATCH"
+		tp=$(date +%s.%N)
+		done_wait $((n / 10 + n))
+		t1=$(date +%s.%N)
+		w1=$(cpu_ticks $pids); c1=$(wakeups $pids); b1=$(cpu_ticks "$BROKER_PID")
+		syscalls_end $pids
+	}
+	alive
+	pick="n/a (not reported)"
+	if [ "$kind" = fkw ]; then
+		pick=$(status | jq -r '"\(.pickup_p99_us) \(.latency_window)"' | awk '{
+		    printf "%.1f ms (%s)", $1 / 1000, $2 == "10s" ? "last 10 s" : "since start" }')
+	fi
+	awk -v l="$l" -v n="$n" -v t0="$t0" -v tp="$tp" -v t1="$t1" -v w="$((w1 - w0))" -v c="$((c1 - c0))" \
+	    -v b="$((b1 - b0))" -v sc="$SC" -v how="$SC_HOW" -v p="$pick" -v tck="$TCK" \
+	    -v k="$T/$key" 'BEGIN { s = t1 - t0; r = n / s; us = w / tck * 1e6 / n
+		printf "bench: %-44s %d pushed while it runs (in %.2f s): %.2f s: %.0f jobs/s, worker CPU %.2f us/job, %.2f wake-ups/job, %.2f syscalls/job (%s), pickup p99 %s; broker CPU %.0f us/job\n", l, n, tp - t0, s, r, us, c / n, sc / n, how, p, b / tck * 1e6 / n > (k ".live")
+		printf "%f %f %f %f\n", r, us, c / n, sc / n > (k ".lresult") }'
+	stop "$WPID" 30
+}
+
+# ---- ratio lines ----
+
+# versus_slot SHAPE: fkworker's shipped connection count against one connection per slot.
+versus_slot() {
+	read -r ra ca na <"$T/$1-auto.result"; read -r rp cp np <"$T/$1-slot.result"
+	awk -v ra="$ra" -v ca="$ca" -v na="$na" -v rp="$rp" -v cp="$cp" -v np="$np" -v s="$2" \
+	    'BEGIN { printf "bench: %s: %d connections vs one per slot (%d): %.2fx the jobs/s with %.2fx the connections, %.2fx the CPU per job\n", s, na, np, ra / rp, na / np, ca / cp }'
+}
+# versus_node SHAPE KEY: fkworker (auto) against the node package, drained and (if run) live.
+versus_node() {
+	[ $NODE = 1 ] || return 0
+	read -r ra ca _ <"$T/$2-auto.result"; read -r rn cn _ <"$T/$2-node.result"
+	awk -v ra="$ra" -v ca="$ca" -v rn="$rn" -v cn="$cn" -v s="$1" 'BEGIN {
+		printf "bench: %s, drained: fkworker (auto) vs node faktory-worker: %.1fx the jobs/s, %.1fx less CPU per job\n", s, ra / rn, cn / ca }'
+	[ -f "$T/$2-auto.lresult" ] || return 0
+	read -r ra ca wa sa <"$T/$2-auto.lresult"; read -r rn cn wn sn <"$T/$2-node.lresult"
+	awk -v ra="$ra" -v ca="$ca" -v wa="$wa" -v sa="$sa" -v rn="$rn" -v cn="$cn" -v wn="$wn" \
+	    -v sn="$sn" -v s="$1" 'BEGIN {
+		printf "bench: %s, pushed while it runs: fkworker (auto) vs node faktory-worker: %.1fx the jobs/s, %.1fx less CPU, %.1fx fewer wake-ups, %.1fx fewer syscalls per job\n", s, ra / rn, cn / ca, wn / wa, sn / sa }'
+}
+# shape NAME KEY LIVE PERSLOT [BROKER ARGS...]: every run of one server shape, then its lines.
+shape() {
+	local name=$1 key=$2 with_live=$3 per_slot=$4
+	shift 4
+	drain fkw '"auto"' "$name" "$key-auto" "$@"
+	if [ "$per_slot" = 1 ]; then
+		drain fkw "$C" "$name" "$key-slot" "$@"
+		versus_slot "$key" "$name fkbroker${*:+ $*}"
+	fi
+	[ $NODE = 0 ] || drain node 0 "$name" "$key-node" "$@"
+	if [ "$with_live" = 1 ]; then
+		live fkw '"auto"' "$name" "$key-auto" "$@"
+		[ "$per_slot" = 0 ] || live fkw "$C" "$name" "$key-slot" "$@"
+		[ $NODE = 0 ] || live node 0 "$name" "$key-node" "$@"
+		cat "$T/$key-auto.live"
+		[ "$per_slot" = 0 ] || cat "$T/$key-slot.live"
+		[ $NODE = 0 ] || cat "$T/$key-node.live"
+	fi
+	versus_node "$name${*:+ ($*)}" "$key"
+}
 
 # ---- the floor: one loopback round trip, no protocol ----
 if [ -x "$B/rtt_floor" ]; then
 	read -r fu fs < <(taskset -c 1 "$B/rtt_floor")
 	awk -v u="$fu" -v s="$fs" 'BEGIN { printf "bench: loopback TCP round trip (no work): %.2f us CPU (user %.2f, sys %.2f): the least one ACK+FETCH per job can cost\n", u + s, u, s }'
 fi
+[ $NODE = 1 ] || echo "bench: node faktory-worker not installed (run make interop first): its lines are skipped"
 
-# result KEY JOBS/S US/JOB: kept for the ratio lines.
-result() { echo "$2 $3" >"$T/$1.result"; }
-
-# measure LABEL PIDS PREFIX: pushes N jobs while the worker runs, waits for all, one line.
-measure() {
-	local label=$1 wpids=$2 prefix=$3 base w0 t0 t1 w1
-	base=$(cli audit | jq .done)
-	w0=$(cpu_ticks $wpids)
-	t0=$(date +%s.%N)
-	cli push -n "$N" --jobtype noop --prefix "$prefix" --batch 1000 >/dev/null
-	cli wait-done $((base + N)) --timeout 600 >/dev/null
-	t1=$(date +%s.%N)
-	w1=$(cpu_ticks $wpids)
-	awk -v l="$label" -v n="$N" -v t0="$t0" -v t1="$t1" -v w="$((w1 - w0))" -v tck="$TCK" \
-	    'BEGIN { s = t1 - t0; printf "bench: %-44s %d pushed while it runs: %.2f s: %.0f jobs/s, worker CPU %.2f us/job\n", l, n, s, n / s, w / tck * 1e6 / n }'
-}
-
-# run_fkw SHAPE CONNECTIONS KEY [BROKER ARGS...]: drain N queued jobs, then (fast) live.
-run_fkw() {
-	local shape=$1 conns=$2 key=$3 base t0 t1 w label st nconn fetches
-	shift 3
-	fresh_broker "$@"
-	cat >"$T/fkw.conf" <<CONF
-faktory: { url = "$URL"; connection_budget = 10000; };
-worker: { concurrency = $C; cpus = $CPUS; queues = [ "default" ]; connections = $conns; };
-control: { socket = "$T/ctl.sock"; };
-log: { level = "warning"; };
-CONF
-	base=$(cli audit | jq .done)
-	cli push -n "$N" --jobtype noop --prefix "$key-q" --batch 1000 >/dev/null
-	t0=$(date +%s.%N)
-	"$B/fkworker" -c "$T/fkw.conf" >"$T/fkworker.log" 2>&1 &
-	WPID=$!; PIDS="$PIDS $WPID"
-	cli wait-done $((base + N)) --timeout 600 >/dev/null
-	t1=$(date +%s.%N)
-	w=$(cpu_ticks $(family $WPID))
-	kill -0 $WPID || { cat "$T/fkworker.log"; exit 1; }
-	st=$(status)
-	nconn=$(echo "$st" | jq .connections)
-	fetches=$(echo "$st" | jq .fetches)
-	label="fkworker $shape, $C slots, $nconn conns"
-	awk -v l="$label" -v n="$N" -v t0="$t0" -v t1="$t1" -v w="$w" -v tck="$TCK" -v f="$fetches" \
-	    -v k="$T/$key.result" 'BEGIN { s = t1 - t0; r = n / s; us = w / tck * 1e6 / n;
-		printf "bench: %-44s drains %d queued: %.2f s: %.0f jobs/s, worker CPU %.2f us/job, %.3f FETCH/job (start-up included)\n", l, n, s, r, us, f / n
-		printf "%f %f %d\n", r, us, 0 > k }'
-	sed -i "s/ 0\$/ $nconn/" "$T/$key.result"
-	if [ "$shape" = fast ]; then
-		# A warm-up, then the measured one.
-		N_SAVE=$N; N=$((N / 10)); measure "warm-up" "$(family $WPID)" "$key-w" >/dev/null; N=$N_SAVE
-		measure "$label" "$(family $WPID)" "$key-live"
-	fi
-	stop_pid "$WPID" 30 bench
-}
-
-# compare KEY_AUTO KEY_PERSLOT SHAPE: the shipped count against one connection per slot.
-compare() {
-	read -r ra ca na <"$T/$1.result"; read -r rp cp np <"$T/$2.result"
-	awk -v ra="$ra" -v ca="$ca" -v na="$na" -v rp="$rp" -v cp="$cp" -v np="$np" -v s="$3" \
-	    'BEGIN { printf "bench: %s: %d connections vs one per slot (%d): %.2fx the jobs/s with %.2fx the connections, %.2fx the CPU per job\n", s, na, np, ra / rp, na / np, ca / cp }'
-}
-
-run_fkw fast '"auto"' fast-auto
-run_fkw fast "$C" fast-slot
-compare fast-auto fast-slot "fast fkbroker"
-run_fkw "real-shape" '"auto"' real-auto --service-us "$SERVICE"
-run_fkw "real-shape" "$C" real-slot --service-us "$SERVICE"
-compare real-auto real-slot "fkbroker --service-us $SERVICE"
-
-# ---- Node.js faktory-worker ----
-run_node() {
-	local key=$1 base t0 t1 w
-	shift
-	fresh_broker "$@"
-	NN=${BENCH_NODE_JOBS:-$((N / 4))}
-	base=$(cli audit | jq .done)
-	cli push -n "$NN" --jobtype noop --prefix "$key" --batch 1000 >/dev/null
-	t0=$(date +%s.%N)
-	FAKTORY_URL="$URL" NODE_PATH="$ROOT/tests/interop/node_modules" \
-	    node "$ROOT/tests/bench/node-worker.js" "$C" >"$T/node.log" 2>&1 &
-	NPID=$!; PIDS="$PIDS $NPID"
-	cli wait-done $((base + NN)) --timeout 600 >/dev/null
-	t1=$(date +%s.%N)
-	w=$(cpu_ticks $NPID)
-	kill -0 $NPID || { cat "$T/node.log"; exit 1; }
-	awk -v l="node faktory-worker ($C), $key" -v n="$NN" -v t0="$t0" -v t1="$t1" -v w="$w" \
-	    -v tck="$TCK" -v k="$T/$key.result" 'BEGIN { s = t1 - t0; r = n / s; us = w / tck * 1e6 / n;
-		printf "bench: %-44s drains %d queued: %.2f s: %.0f jobs/s, worker CPU %.2f us/job (start-up included)\n", l, n, s, r, us
-		printf "%f %f 0\n", r, us > k }'
-	stop_pid "$NPID" 10 bench
-}
-if [ "${BENCH_NODE:-1}" = 1 ] && [ -d "$ROOT/tests/interop/node_modules/faktory-worker" ]; then
-	run_node node-fast
-	run_node node-real --service-us "$SERVICE"
-	for s in fast real; do
-		read -r ra ca _ <"$T/$s-auto.result"; read -r rn cn _ <"$T/node-$s.result"
-		awk -v ra="$ra" -v ca="$ca" -v rn="$rn" -v cn="$cn" -v s="$s" 'BEGIN {
-			printf "bench: %s: fkworker (auto) vs node faktory-worker: %.1fx the jobs/s, %.1fx less CPU per job\n", s, ra / rn, cn / ca }'
-	done
-else
-	echo "bench: node faktory-worker not installed (run make interop first); comparison skipped"
-fi
+shape fast fast 1 1
+shape real-shape real 0 1 --service-us "$SERVICE"
+shape server-bound cost 1 0 --cost-us "$COST"
+stop "$BROKER_PID" 10
 
 # ---- exec jobs: /bin/true on one child ----
 bash "$ROOT/tests/bench/bench-exec.sh" "$B"
