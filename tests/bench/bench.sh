@@ -30,9 +30,10 @@
 # concurrency "auto" benches (bench-auto.sh, bench-auto-cpu.sh).
 # Env: BENCH_JOBS (200000), BENCH_CONCURRENCY (2000, the shipped value), BENCH_CPUS (2),
 # BENCH_SERVICE_US (150), BENCH_COST_US (100), BENCH_BATCH (100, the seed's BATCH_MAX_SIZE),
-# BENCH_NODE (1 = run node), BENCH_NODE_JOBS (N/4); BENCH_EXEC_JOBS, BENCH_EXEC_SLOTS
-# (bench-exec.sh); BENCH_AUTO (1 = run bench-auto.sh and bench-auto-cpu.sh: concurrency "auto"
-# against a sweep of fixed values on sleep jobs, and on CPU-bound exec jobs).
+# BENCH_NODE (1 = run node), BENCH_NODE_JOBS (N/4), BENCH_PERF (1 = count system calls with
+# perf); BENCH_EXEC_JOBS, BENCH_EXEC_SLOTS (bench-exec.sh); BENCH_AUTO (1 = run bench-auto.sh
+# and bench-auto-cpu.sh: concurrency "auto" against a sweep of fixed values on sleep jobs, and
+# on CPU-bound exec jobs).
 set -euo pipefail
 B=$(cd "$1" && pwd)
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -87,11 +88,12 @@ io_calls() {
 	for p in "$@"; do cat "/proc/$p/io" 2>/dev/null || true; done |
 	    awk '/^sysc[rw]:/ { s += $2 } END { printf "%d\n", s }'
 }
-if command -v perf >/dev/null &&
+if [ "${BENCH_PERF:-1}" = 1 ] && command -v perf >/dev/null &&
     perf stat -e raw_syscalls:sys_enter -x, -o /dev/null -- true >/dev/null 2>&1; then
 	SC_HOW=perf
 else
 	SC_HOW="read+write calls only, /proc/PID/io: no perf"
+	[ "${BENCH_PERF:-1}" = 1 ] || SC_HOW="read+write calls only, /proc/PID/io: BENCH_PERF=0"
 fi
 # syscalls_begin PID... / syscalls_end PID...: the system calls of the processes' threads in
 # between, into SC (not printed: perf must be waited for by this very shell). perf starts with
