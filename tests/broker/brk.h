@@ -444,6 +444,7 @@ struct bconn {
 	int		 c_delayed;	/* latency marks pending for this conn */
 	int		 c_svc;		/* a command's service time runs (one mark) */
 	uint64_t	 c_svc_from;	/* µs: the last service time's end, while the next may start */
+	long long	 c_cost_owed;	/* µs of --cost-us CPU its work made, not yet burnt */
 	struct bjob	*c_resv;	/* reservations its FETCHes made, still held */
 	struct bworker	*c_worker;
 	int		 c_creator;	/* its HELLO created c_worker */
@@ -464,7 +465,8 @@ struct bconn {
 	size_t		 c_capwaits;
 };
 
-void	 conn_init(struct brk *);
+/* The runnable list's wake-up (an eventfd). -1 with errno if it cannot be made. */
+int	 conn_init(struct brk *);
 int	 conn_listen(struct brk *, const char *host, const char *port, char *err,
 	    size_t errlen);
 void	 conn_free_all(struct brk *);
@@ -472,7 +474,7 @@ void	 conn_free_all(struct brk *);
 void	 conn_kill(struct bconn *);
 /* Stops processing after the current command, writes what is queued, closes. */
 void	 conn_close_after_flush(struct bconn *);
-/* Queues processing of buffered commands and an output flush (0 ms timer). */
+/* Queues processing of buffered commands and an output flush (next loop pass). */
 void	 conn_wake(struct bconn *);
 void	 conn_flush(struct bconn *);
 /* The service time of the command running on c is over: release, run the next. */
@@ -530,6 +532,16 @@ void	 fault_init(struct brk *);
 void	 fault_delay(struct bconn *);
 /* A command starts on c: it holds the connection for service_us. */
 void	 fault_serve(struct bconn *);
+/* The parts of a job that --cost-us is split over (brk_fault.c says how). */
+enum cost_part {
+	COST_PUSH,	/* each job PUSH or PUSHB stores */
+	COST_FETCH,	/* a FETCH that hands out a job */
+	COST_END,	/* ACK or FAIL */
+};
+/* c's work handled one part of a job: it owes that share of cost_us. */
+void	 fault_cost(struct bconn *, enum cost_part);
+/* Burns what c owes on the thread's CPU clock (a busy loop, not a sleep). */
+void	 fault_burn(struct bconn *);
 /* 1 if this reply must be replaced by garbage. */
 int	 fault_garbage(struct brk *);
 int	 fault_refusing(struct brk *);
@@ -546,6 +558,7 @@ struct brk_opts {
 	const char	*o_password;	/* NULL: none */
 	long long	 o_latency_us;
 	long long	 o_service_us;
+	long long	 o_cost_us;
 	long long	 o_drop_after;
 	long long	 o_refuse_ms;
 	long long	 o_garbage_every;
@@ -596,7 +609,9 @@ struct brk {
 	struct bconn	*b_runnable;
 	struct bconn	*b_runnable_tail;
 	struct bconn	*b_grave;
-	struct ev_timer	 b_kick;
+	int		 b_kickfd;	/* eventfd: readable while b_runnable waits */
+	struct ev_io	 b_kickio;
+	int		 b_kicked;
 
 	struct bmap	 b_queues;
 	struct bmap	 b_working;	/* jid -> reserved job */
@@ -656,6 +671,7 @@ struct brk {
 	/* faults (XFAULT changes them at run time) */
 	long long	 b_latency_us;
 	long long	 b_service_us;
+	long long	 b_cost_us;	/* CPU µs burnt per job, over its commands */
 	long long	 b_drop_after;
 	long long	 b_garbage_every;
 	uint64_t	 b_garbage_n;

@@ -97,7 +97,8 @@ xtime(struct bconn *c, const char *a, size_t n)
 	reply_ok(c);
 }
 
-#define XFAULT_USAGE "usage: XFAULT latency_us|service_us|drop_after|garbage_every|refuse_ms <n>"
+#define XFAULT_USAGE \
+	"usage: XFAULT latency_us|service_us|cost_us|drop_after|garbage_every|refuse_ms <n>"
 
 static void
 xfault(struct bconn *c, const char *a, size_t n)

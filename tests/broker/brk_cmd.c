@@ -58,6 +58,7 @@ cmd_push(struct bconn *c, const char *p, size_t n)
 		reply_err(c, "internal error");
 		return;
 	}
+	fault_cost(c, COST_PUSH);
 	reply_ok(c);
 }
 
@@ -108,8 +109,10 @@ cmd_pushb(struct bconn *c, const char *p, size_t n)
 		struct bjob *j = bjob_from_dec(b, &d[i], ts, &in, err, sizeof(err));
 		const char *why = err;
 		if (j != NULL) {
-			if (store_push(b, j, &in) == 0)
+			if (store_push(b, j, &in) == 0) {
+				fault_cost(c, COST_PUSH);
 				continue;
+			}
 			why = "internal error";
 		}
 		if (pushb_refused(res, &in, why) == -1)
@@ -164,6 +167,7 @@ fetch_deliver(struct bconn *c, struct bjob *j)
 	resv_attach(c, j);
 	reply_wire(c, j->j_wire, j->j_wirelen);
 	resv_sent(c, j);
+	fault_cost(c, COST_FETCH);
 }
 
 static void
@@ -251,8 +255,10 @@ cmd_ack(struct bconn *c, const char *p, size_t n)
 	json_t *o, *v, *j;
 	char err[256];
 
+	/* A valid ACK costs its share (--cost-us) whether its jid is reserved or not. */
 	if (ack_fast(p, n, &jid, &len)) {
 		store_ack(c->c_brk, jid, len);
+		fault_cost(c, COST_END);
 		reply_ok(c);
 		return;
 	}
@@ -268,6 +274,7 @@ cmd_ack(struct bconn *c, const char *p, size_t n)
 	else
 		store_ack(c->c_brk, "", 0);
 	json_decref(o);
+	fault_cost(c, COST_END);
 	reply_ok(c);
 	return;
 bad:
@@ -352,6 +359,7 @@ cmd_fail(struct bconn *c, const char *p, size_t n)
 	cleanse(&et, &etl, 100);
 	cleanse(&msg, &ml, 1000);
 	bt = backtrace_enc(v[FA_BT].v_json);
+	fault_cost(c, COST_END);
 	if (store_fail(c->c_brk, v[FA_JID].v_str, v[FA_JID].v_len, et, etl, msg, ml, bt) == -1)
 		reply_err_raw(c, "Job not found ", v[FA_JID].v_str, v[FA_JID].v_len);
 	else

@@ -8,10 +8,14 @@
  * written once per batch (pipelined clients cost one read and one write).
  * A blocked FETCH holds back the commands behind it, as the real server's
  * one-line-at-a-time loop does; so does a command's service time
- * (--service-us), which makes it one command per wakeup. When the client
+ * (--service-us), which makes it one command per wakeup. With a CPU cost
+ * (--cost-us) each connection runs one command per turn of the loop and
+ * its reply is written before the next one runs, so that pipelined replies
+ * trickle out one at a time, interleaved with other connections' commands,
+ * as from a server whose CPU sets the pace. When the client
  * closes, the lines it had sent still run, as on the real server; only when
  * none is left does the connection close. Closed connections wait in a
- * graveyard until the loop is back at the top, so no callback ever sees a
+ * graveyard until the next kick pass is over, so no callback ever sees a
  * freed one.
  */
 #include <errno.h>
@@ -19,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -33,6 +38,7 @@
 
 static void conn_io(struct ev_loop *, struct ev_io *, uint32_t);
 static void conn_timer(struct ev_loop *, struct ev_timer *);
+static int line_waiting(struct bconn *);
 
 /* ---- output ---- */
 
@@ -217,11 +223,22 @@ release(struct bconn *c)
 
 /* ---- lifecycle ---- */
 
+/*
+ * The runnable list runs on the loop's next pass, as an fd event among the
+ * others: a 0 ms ev timer is armed from the clock rounded up to the next
+ * millisecond and compared with the loop's cached time, so it fired up to
+ * a millisecond late, and a whole --cost-us burn late after one.
+ */
 static void
 kick_arm(struct brk *b)
 {
-	if (!ev_timer_active(&b->b_kick))
-		ev_timer_start(b->b_loop, &b->b_kick, 0);
+	uint64_t one = 1;
+
+	if (b->b_kicked || b->b_kickfd < 0)
+		return;
+	if (write(b->b_kickfd, &one, sizeof(one)) == -1 && errno != EAGAIN)
+		log_warn("eventfd");
+	b->b_kicked = 1;
 }
 
 void
@@ -485,6 +502,24 @@ run_line(struct bconn *c, const char *line, size_t len)
 	c->c_np = 0;
 	if (c->c_state != BC_DEAD && !c->c_closing)
 		fault_serve(c);
+	/*
+	 * The CPU the command took (--cost-us), inside the service time that
+	 * started with it, and even when the command closed the connection.
+	 */
+	fault_burn(c);
+}
+
+/*
+ * --cost-us: c ran its command of this turn; if another line waits and
+ * nothing else will run it (a FETCH's wait, the service time's timer, output
+ * room), it goes to the back of the runnable list.
+ */
+static void
+next_turn(struct bconn *c)
+{
+	if ((c->c_state == BC_READY || c->c_state == BC_HANDSHAKE) && !c->c_closing &&
+	    !c->c_svc && buf_rlen(&c->c_out) <= BRK_OUT_HIGH && line_waiting(c))
+		conn_wake(c);
 }
 
 static void
@@ -492,7 +527,7 @@ conn_process(struct bconn *c)
 {
 	const char *line;
 	size_t len, used;
-	int idle = 0;
+	int idle = 0, turn = 0;
 
 	while (c->c_state == BC_READY || c->c_state == BC_HANDSHAKE) {
 		if (c->c_closing || c->c_svc || buf_rlen(&c->c_out) > BRK_OUT_HIGH)
@@ -504,6 +539,15 @@ conn_process(struct bconn *c)
 		/* The line stays readable: only a read moves c_in's bytes. */
 		buf_consume(&c->c_in, used);
 		run_line(c, line, len);
+		/*
+		 * With a CPU cost the loop is the bottleneck, as the real server's
+		 * CPU is: one command per turn, its reply written before the next
+		 * line is read, other connections' commands in between.
+		 */
+		if (c->c_brk->b_cost_us > 0) {
+			turn = 1;
+			break;
+		}
 	}
 	if (c->c_state == BC_DEAD)
 		return;
@@ -518,8 +562,12 @@ conn_process(struct bconn *c)
 			return;
 		}
 	}
+	/* A FETCH a PUSH elsewhere served pays its cost here, in its own turn. */
+	fault_burn(c);
 	release(c);
 	conn_flush(c);
+	if (turn)
+		next_turn(c);
 }
 
 void
@@ -638,35 +686,57 @@ conn_timer(struct ev_loop *l, struct ev_timer *t)
 	}
 }
 
-/* The 0 ms timer: connections with work queued by others, then the graveyard. */
+/*
+ * The kick (kick_arm's eventfd): connections with work queued by others,
+ * then the graveyard. One pass over those runnable when it starts: one
+ * woken again meanwhile (its next turn under --cost-us, a FETCH a PUSH here
+ * served) waits for the next pass, after epoll has had its say, so that
+ * connections with new input take their turns in between.
+ */
 static void
-kick(struct ev_loop *l, struct ev_timer *t)
+kick(struct ev_loop *l, struct ev_io *io, uint32_t events)
 {
-	struct brk *b = t->tm_arg;
-	struct bconn *c;
-	int budget = 100000;
+	struct brk *b = io->io_arg;
+	struct bconn *c, *grave, *last = b->b_runnable_tail;
+	uint64_t n;
 
 	FKW_UNUSED(l);
-	while ((c = b->b_runnable) != NULL && budget-- > 0) {
+	FKW_UNUSED(events);
+	if (read(b->b_kickfd, &n, sizeof(n)) == -1 && errno != EAGAIN)
+		log_warn("eventfd");
+	b->b_kicked = 0;
+	while ((c = b->b_runnable) != NULL) {
 		b->b_runnable = c->c_rnext;
 		if (b->b_runnable == NULL)
 			b->b_runnable_tail = NULL;
 		c->c_runnable = 0;
 		if (c->c_state != BC_DEAD)
 			conn_process(c);
+		if (c == last)
+			break;
 	}
-	while ((c = b->b_grave) != NULL) {
-		b->b_grave = c->c_gnext;
-		conn_free(c);
+	/* One still on the runnable list is freed once the next pass has taken it off. */
+	grave = b->b_grave;
+	b->b_grave = NULL;
+	while ((c = grave) != NULL) {
+		grave = c->c_gnext;
+		if (c->c_runnable) {
+			c->c_gnext = b->b_grave;
+			b->b_grave = c;
+		} else
+			conn_free(c);
 	}
 	if (b->b_runnable != NULL)
 		kick_arm(b);
 }
 
-void
+int
 conn_init(struct brk *b)
 {
-	ev_timer_init(&b->b_kick, kick, b);
+	if ((b->b_kickfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1)
+		return -1;
+	ev_io_init(&b->b_kickio, b->b_kickfd, kick, b);
+	return ev_io_add(b->b_loop, &b->b_kickio, EPOLLIN);
 }
 
 /* ---- blocked FETCH ---- */
@@ -731,4 +801,9 @@ conn_free_all(struct brk *b)
 		conn_free(c);
 	}
 	b->b_runnable = b->b_runnable_tail = NULL;
+	if (b->b_kickfd >= 0) {
+		ev_io_del(b->b_loop, &b->b_kickio);
+		close(b->b_kickfd);
+		b->b_kickfd = -1;
+	}
 }

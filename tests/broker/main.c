@@ -19,7 +19,7 @@
 #include "sig.h"
 
 enum {
-	OPT_PORT_FILE = 256, OPT_PASSWORD, OPT_LATENCY, OPT_SERVICE, OPT_DROP, OPT_REFUSE,
+	OPT_PORT_FILE = 256, OPT_PASSWORD, OPT_LATENCY, OPT_SERVICE, OPT_COST, OPT_DROP, OPT_REFUSE,
 	OPT_GARBAGE, OPT_RETRY_DELAY, OPT_FETCH_WAIT, OPT_MAX_CONNS, OPT_REAP,
 };
 
@@ -29,6 +29,7 @@ static const struct option longopts[] = {
 	{ "password", required_argument, NULL, OPT_PASSWORD },
 	{ "latency-us", required_argument, NULL, OPT_LATENCY },
 	{ "service-us", required_argument, NULL, OPT_SERVICE },
+	{ "cost-us", required_argument, NULL, OPT_COST },
 	{ "drop-after", required_argument, NULL, OPT_DROP },
 	{ "refuse-ms", required_argument, NULL, OPT_REFUSE },
 	{ "garbage-every", required_argument, NULL, OPT_GARBAGE },
@@ -45,9 +46,9 @@ static void
 usage(FILE *f)
 {
 	fprintf(f, "usage: fkbroker [-b HOST:PORT] [--port-file F] [--password P]\n"
-	    "    [--latency-us N] [--service-us N] [--drop-after N] [--refuse-ms N]\n"
-	    "    [--garbage-every N] [--retry-delay-ms N] [--fetch-wait-ms N] [--max-conns N]\n"
-	    "    [--reap-s N] [-v]\n"
+	    "    [--latency-us N] [--service-us N] [--cost-us N] [--drop-after N]\n"
+	    "    [--refuse-ms N] [--garbage-every N] [--retry-delay-ms N] [--fetch-wait-ms N]\n"
+	    "    [--max-conns N] [--reap-s N] [-v]\n"
 	    "An in-memory Faktory worker-protocol server for tests (default 127.0.0.1:7419).\n");
 }
 
@@ -91,6 +92,9 @@ parse_opts(int argc, char **argv, struct brk_opts *o)
 			break;
 		case OPT_SERVICE:
 			o->o_service_us = num_opt("service-us", optarg, 0, 60000000);
+			break;
+		case OPT_COST:
+			o->o_cost_us = num_opt("cost-us", optarg, 0, 1000000);
 			break;
 		case OPT_DROP:
 			o->o_drop_after = num_opt("drop-after", optarg, 0, 1000000000);
@@ -200,7 +204,6 @@ teardown(struct brk *b)
 	audit_free(b);
 	fault_free(b);
 	ev_timer_stop(b->b_loop, &b->b_due);
-	ev_timer_stop(b->b_loop, &b->b_kick);
 	if (b->b_lfd >= 0)
 		close(b->b_lfd);
 	if (b->b_sigfd >= 0)
@@ -222,11 +225,12 @@ main(int argc, char **argv)
 	log_setproc("broker");
 	if (split_bind(b->b_opt.o_bind, host, sizeof(host), port, sizeof(port)) == -1)
 		fatalx(64, "-b %s: expected HOST:PORT", b->b_opt.o_bind);
-	b->b_lfd = b->b_sigfd = -1;
+	b->b_lfd = b->b_sigfd = b->b_kickfd = -1;
 	if ((b->b_loop = ev_loop_new()) == NULL)
 		fatal(71, "epoll");
 	fault_init(b);
-	conn_init(b);
+	if (conn_init(b) == -1)
+		fatal(71, "eventfd");
 	ev_timer_init(&b->b_due, on_due, b);
 	if ((b->b_sigfd = sig_fd(sigs)) == -1)
 		fatal(71, "signalfd");

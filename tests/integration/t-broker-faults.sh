@@ -80,5 +80,5 @@ expect_eq "producer replies are clean" "$(cli INFO INFO INFO INFO | grep -c '^{"
 cli XFAULT garbage_every 0 >/dev/null
 expect_eq "XFAULT garbage_every 0" "$(cli -w g INFO INFO INFO INFO | grep -c '^{"now"')" 4
 expect_eq "unknown fault" "$(cli XFAULT nonsense 1 || true)" \
-	"-ERR usage: XFAULT latency_us|service_us|drop_after|garbage_every|refuse_ms <n>"
+	"-ERR usage: XFAULT latency_us|service_us|cost_us|drop_after|garbage_every|refuse_ms <n>"
 echo "# latency: 10 replies ${slow}s, one pipelined batch ${piped}s, none ${fast}s; drops, refusal, garbage"

@@ -2,7 +2,7 @@
 # fkbroker under valgrind through a short tour of its paths (push, PUSHB
 # errors, blocked and woken FETCH, ACK, FAIL to retry and dead, expiry with
 # XTIME, MUTATE, QUEUE, workers and BEAT, password, latency, service time,
-# garbage input, garbled and cut deliveries, FETCHes outliving their client,
+# CPU cost, garbage input, garbled and cut deliveries, FETCHes outliving their client,
 # connections left open at the end): no errors, no leaks after TERM.
 . "$(dirname "$0")/lib.sh"
 command -v valgrind >/dev/null || skip "no valgrind"
@@ -49,6 +49,17 @@ cli XFAULT garbage_every 0 >/dev/null
 cli XFAULT service_us 1000 >/dev/null
 cli -P -w svc INFO INFO 'FETCH default' 'FETCH nowhere' >/dev/null
 cli XFAULT service_us 0 >/dev/null
+# CPU cost: one command per turn; a worker connection reaped (XTIME, a
+# pipelined producer's later turn) while its next turn waits on the runnable
+# list (it is freed only once off it); its 2000 ACKs take 100 us each.
+cli XFAULT cost_us 300 >/dev/null
+cli -P -w cost 'PUSHB [{"jid":"cost-000001","jobtype":"T","args":[],"queue":"cq"},{"jid":"cost-000002","jobtype":"T","args":[],"queue":"cq"}]' \
+	'FETCH cq' 'FETCH cq' 'ACK {"jid":"cost-000001"}' 'FAIL {"jid":"cost-000002"}' >/dev/null
+{ printf 'HELLO {"wid":"reaped","v":2}\r\n'; for _ in $(seq 2000); do printf 'ACK {"jid":"nobody-01"}\r\n'; done; } >"$T/turns"
+exec 9<>"/dev/tcp/127.0.0.1/$BROKER_PORT"; cat "$T/turns" >&9
+cli -P XSTATS 'XTIME 100' >/dev/null
+exec 9<&- 9>&-
+cli XFAULT cost_us 0 >/dev/null
 printf 'HELLO {"wid":"orphan","v":2}\r\nFETCH vq\r\nFETCH vq\r\n' >"$T/orphan"
 exec 9<>"/dev/tcp/127.0.0.1/$BROKER_PORT"; cat "$T/orphan" >&9; exec 9<&- 9>&-
 cli 'PUSH {"jid":"orphan-0001","jobtype":"T","args":[],"queue":"vq"}' >/dev/null
