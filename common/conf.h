@@ -78,6 +78,7 @@ struct fkw_conf {
 	int			 cf_heartbeat;		/* s */
 	int			 cf_cpu_affinity;
 	int			 cf_pipelining;
+	int			 cf_coalesce_us;	/* the loop's nap bound, us; 0 = off */
 	int			 cf_connections;	/* the children's connections, resolved */
 	int			 cf_connections_auto;	/* 1 when "auto" */
 	long long		 cf_max_jobs_per_child;	/* 0 = never */

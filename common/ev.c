@@ -4,12 +4,26 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ev.h"
 #include "util.h"
 
 #define EV_BATCH 256
+
+/*
+ * Coalescing (interrupt moderation). A server that answers one reply at a
+ * time wakes a loop once per reply, and the sleep and the wake-up cost more
+ * CPU than the reply itself (docs/faktory-protocol.md 2.4). So when events
+ * come quickly but each wake-up brings few of them, the loop sleeps before
+ * its next wait until about COALESCE_EVENTS more are due at the rate seen,
+ * never longer than the bound and never past a timer. It only does so when
+ * the bound would gather at least COALESCE_MIN events: at low rates the
+ * loop waits as before, and a lone reply is not delayed.
+ */
+#define COALESCE_EVENTS	8
+#define COALESCE_MIN	2
 
 struct ev_loop {
 	int		  el_epfd;
@@ -22,6 +36,10 @@ struct ev_loop {
 	int		  el_cur;
 	ev_after_cb	 *el_after;
 	void		 *el_after_arg;
+	uint64_t	  el_coalesce_us;	/* the bound; 0: off */
+	uint64_t	  el_woke_us;	/* when the last wait returned events */
+	uint64_t	  el_delay_us;	/* the sleep before the next wait */
+	uint64_t	  el_naps;	/* sleeps taken, for the statistics */
 };
 
 struct ev_loop *
@@ -174,6 +192,58 @@ run_timers(struct ev_loop *l)
 	}
 }
 
+void
+ev_set_coalesce(struct ev_loop *l, uint64_t max_us)
+{
+	l->el_coalesce_us = max_us;
+	l->el_delay_us = 0;
+}
+
+uint64_t
+ev_naps(const struct ev_loop *l)
+{
+	return l->el_naps;
+}
+
+/* After a wait that returned n events: how long to sleep before the next one. */
+static void
+coalesce_plan(struct ev_loop *l, int n)
+{
+	uint64_t dt = l->el_now_us - l->el_woke_us, d;
+
+	l->el_delay_us = 0;
+	if (n <= 0)
+		return;
+	l->el_woke_us = l->el_now_us;
+	if (l->el_coalesce_us == 0 || n >= COALESCE_EVENTS || dt == 0 ||
+	    (uint64_t)n * l->el_coalesce_us < COALESCE_MIN * dt)
+		return;
+	d = COALESCE_EVENTS * dt / (uint64_t)n;
+	l->el_delay_us = d < l->el_coalesce_us ? d : l->el_coalesce_us;
+}
+
+/* The planned sleep, cut short by the first timer; none when asked not to block. */
+static void
+coalesce_nap(struct ev_loop *l, int timeout_ms)
+{
+	uint64_t d = l->el_delay_us, now;
+	struct timespec ts;
+
+	if (d == 0 || timeout_ms == 0)
+		return;
+	now = now_us();
+	if (timeout_ms > 0 && (uint64_t)timeout_ms * 1000 < d)
+		d = (uint64_t)timeout_ms * 1000;
+	if (now - l->el_woke_us >= d)
+		return;
+	d -= now - l->el_woke_us;
+	ts.tv_sec = 0;
+	ts.tv_nsec = (long)(d * 1000);
+	l->el_naps++;
+	/* EINTR: a signal is news; go and wait for it. */
+	(void)clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, NULL);
+}
+
 int
 ev_run_once(struct ev_loop *l, int max_ms)
 {
@@ -187,10 +257,12 @@ ev_run_once(struct ev_loop *l, int max_ms)
 		if (timeout < 0 || tt < timeout)
 			timeout = tt;
 	}
+	coalesce_nap(l, timeout);
 	n = epoll_wait(l->el_epfd, l->el_evs, EV_BATCH, timeout);
 	if (n == -1 && errno != EINTR)
 		return -1;
 	ev_now_update(l);
+	coalesce_plan(l, n);
 	l->el_nevs = n < 0 ? 0 : n;
 	for (l->el_cur = 0; l->el_cur < l->el_nevs; l->el_cur++) {
 		struct ev_io *io = l->el_evs[l->el_cur].data.ptr;

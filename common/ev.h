@@ -68,5 +68,11 @@ void	 ev_stop(struct ev_loop *);
  * to write, in one go, what many callbacks of the iteration queued.
  */
 void	 ev_set_after(struct ev_loop *, ev_after_cb *cb, void *arg);
+/*
+ * Up to max_us of sleep before a wait when wake-ups come quickly and bring
+ * little (0, the default: never); ev_naps counts the sleeps taken.
+ */
+void	 ev_set_coalesce(struct ev_loop *, uint64_t max_us);
+uint64_t ev_naps(const struct ev_loop *);
 
 #endif
