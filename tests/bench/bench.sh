@@ -30,6 +30,8 @@
 # concurrency "auto" benches (bench-auto.sh, bench-auto-cpu.sh).
 # Env: BENCH_JOBS (200000), BENCH_CONCURRENCY (2000, the shipped value), BENCH_CPUS (2),
 # BENCH_SERVICE_US (150), BENCH_COST_US (100), BENCH_BATCH (100, the seed's BATCH_MAX_SIZE),
+# BENCH_RATE (4000) and BENCH_PACED_S (10): the paced server-bound runs, fkworker with
+# worker.coalesce_us 0 and 250 (the shipped value) in the same run, jobs pushed at that rate;
 # BENCH_NODE (1 = run node), BENCH_NODE_JOBS (N/4), BENCH_PERF (1 = count system calls with
 # perf); BENCH_EXEC_JOBS, BENCH_EXEC_SLOTS (bench-exec.sh); BENCH_AUTO (1 = run bench-auto.sh
 # and bench-auto-cpu.sh: concurrency "auto" against a sweep of fixed values on sleep jobs, and
@@ -43,6 +45,9 @@ CPUS=${BENCH_CPUS:-2}
 SERVICE=${BENCH_SERVICE_US:-150}
 COST=${BENCH_COST_US:-100}
 BATCH=${BENCH_BATCH:-100}
+RATE=${BENCH_RATE:-4000}
+PACED_S=${BENCH_PACED_S:-10}
+export RATE
 NN=${BENCH_NODE_JOBS:-$((N / 4))}
 NODE=0
 if [ "${BENCH_NODE:-1}" = 1 ] && [ -d "$ROOT/tests/interop/node_modules/faktory-worker" ]; then
@@ -153,7 +158,8 @@ start_worker() {
 	if [ "$1" = fkw ]; then
 		cat >"$T/fkw.conf" <<CONF
 faktory: { url = "$URL"; connection_budget = 10000; };
-worker: { concurrency = $C; cpus = $CPUS; queues = [ "default" ]; connections = $2; };
+worker: { concurrency = $C; cpus = $CPUS; queues = [ "default" ]; connections = $2;
+    coalesce_us = ${COALESCE:-250}; };
 control: { socket = "$T/ctl.sock"; };
 log: { level = "warning"; };
 CONF
@@ -250,6 +256,39 @@ live() {
 	stop "$WPID" 30
 }
 
+# paced KEY COALESCE [BROKER ARGS...]: fkworker (auto) with worker.coalesce_us COALESCE, jobs
+# pushed at BENCH_RATE a second for BENCH_PACED_S seconds, so the queue stays short and the
+# pickup latency is the server's and the worker's, not a backlog's. One line; $T/KEY.presult.
+paced() {
+	local key=$1 coal=$2 n=$((RATE * PACED_S)) pids t0 t1 w0 w1 c0 c1 pick
+	shift 2
+	fresh_broker "$@"
+	COALESCE=$coal start_worker fkw '"auto"'
+	push 1000 "$key-w" "$BATCH"
+	done_wait 1000
+	alive
+	pids=$(worker_pids)
+	# shellcheck disable=SC2086 # lists of pids
+	{
+		syscalls_begin $pids
+		w0=$(cpu_ticks $pids); c0=$(wakeups $pids)
+		t0=$(date +%s.%N)
+		cli push -n "$n" --jobtype noop --prefix "$key-p" --batch 10 --rate "$RATE" >/dev/null
+		done_wait $((1000 + n))
+		t1=$(date +%s.%N)
+		w1=$(cpu_ticks $pids); c1=$(wakeups $pids)
+		syscalls_end $pids
+	}
+	alive
+	pick=$(status | jq -r '"\(.pickup_p50_us) \(.pickup_p99_us)"')
+	awk -v n="$n" -v t0="$t0" -v t1="$t1" -v w="$((w1 - w0))" -v c="$((c1 - c0))" -v sc="$SC" \
+	    -v how="$SC_HOW" -v p="$pick" -v tck="$TCK" -v co="$coal" -v k="$T/$key.presult" 'BEGIN {
+		split(p, q, " "); s = t1 - t0; us = w / tck * 1e6 / n
+		printf "bench: %-44s %d paced at %d/s: %.0f jobs/s, worker CPU %.2f us/job, %.2f wake-ups/job, %.2f syscalls/job (%s), pickup p50 %.2f ms p99 %.2f ms\n", "fkworker server-bound, coalesce_us " co, n, ENVIRON["RATE"], n / s, us, c / n, sc / n, how, q[1] / 1000, q[2] / 1000
+		printf "%f %f %f %f %f\n", us, c / n, sc / n, q[1], q[2] > k }'
+	stop "$WPID" 30
+}
+
 # ---- ratio lines ----
 
 # versus_slot SHAPE: fkworker's shipped connection count against one connection per slot.
@@ -291,6 +330,13 @@ shape() {
 	versus_node "$name${*:+ ($*)}" "$key"
 }
 
+# versus_coalesce: the shipped coalesce_us against none, paced, in this run.
+versus_coalesce() {
+	read -r c0 w0 s0 p0 q0 <"$T/paced-off.presult"; read -r c1 w1 s1 p1 q1 <"$T/paced-on.presult"
+	awk -v c0="$c0" -v w0="$w0" -v s0="$s0" -v q0="$q0" -v c1="$c1" -v w1="$w1" -v s1="$s1" -v q1="$q1" 'BEGIN {
+		printf "bench: server-bound, paced: coalescing vs none: %.2fx the CPU per job, %.2fx the wake-ups, %.2fx the syscalls, pickup p99 %+.2f ms\n", c1 / c0, w1 / w0, s1 / s0, (q1 - q0) / 1000 }'
+}
+
 # ---- the floor: one loopback round trip, no protocol ----
 if [ -x "$B/rtt_floor" ]; then
 	read -r fu fs < <(taskset -c 1 "$B/rtt_floor")
@@ -301,6 +347,9 @@ fi
 shape fast fast 1 1
 shape real-shape real 0 1 --service-us "$SERVICE"
 shape server-bound cost 1 0 --cost-us "$COST"
+paced paced-off 0 --cost-us "$COST"
+paced paced-on 250 --cost-us "$COST"
+versus_coalesce
 stop "$BROKER_PID" 10
 
 # ---- exec jobs: /bin/true on one child ----
