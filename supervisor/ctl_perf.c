@@ -365,7 +365,7 @@ timeout_s(const struct ctl_perf_opts *o)
 static int
 run(struct perf *pf)
 {
-	unsigned char rnd[8];
+	unsigned char rnd[16];
 
 	if (fkw_random(rnd, sizeof(rnd)) == -1)
 		for (size_t i = 0; i < sizeof(rnd); i++)

@@ -40,7 +40,7 @@ struct perf {
 	struct fkp_url		 pf_url;		/* the params point into it */
 	struct ev_timer		 pf_poll, pf_deadline, pf_info;
 	enum perf_phase		 pf_phase;
-	char			 pf_prefix[24];
+	char			 pf_prefix[40];	/* "pt" and 128 random bits in hex */
 	char			*pf_jobtype;	/* JSON string literal */
 	struct buf		 pf_batch;
 	long long		 pf_next;	/* jobs encoded */
