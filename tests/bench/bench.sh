@@ -264,7 +264,8 @@ paced() {
 	shift 2
 	fresh_broker "$@"
 	COALESCE=$coal start_worker fkw '"auto"'
-	push 1000 "$key-w" "$BATCH"
+	# The warm-up is paced too: a backlog would land in the pickup quantiles (last 10 s).
+	cli push -n 1000 --jobtype noop --prefix "$key-w" --batch 10 --rate "$RATE" >/dev/null
 	done_wait 1000
 	alive
 	pids=$(worker_pids)
