@@ -16,7 +16,8 @@
  *
  * The blocks are one mapping reserved at jarena_init, touched as used; the
  * free ones are a stack, so a job takes the block the last finished job gave
- * back, still in cache. Under AddressSanitizer and valgrind a free block is
+ * back, still in cache. One thread (the child's loop) takes and gives back
+ * blocks: jarena_begin and jarena_release take no lock. Under AddressSanitizer and valgrind a free block is
  * unaddressable: a value read after its job ended is reported, as a freed
  * one would be.
  */
