@@ -161,8 +161,13 @@ job_parse(struct wrk_slot *s, const char *json, size_t len)
 	s->sl_raw.b_data[len] = '\0';
 	j->jb_raw = s->sl_raw.b_data;
 	j->jb_raw_len = len;
-	/* "\u0000" is valid JSON, and Faktory passes it through: allow it. */
+	/*
+	 * "\u0000" is valid JSON, and Faktory passes it through: allow it. The
+	 * values come from the job's arena block; wrk_job_clear gives it back.
+	 */
+	jarena_begin(&j->jb_arena);
 	j->jb_json = json_loadb(json, len, JSON_ALLOW_NUL, &e);
+	jarena_end(&j->jb_arena);
 	if (j->jb_json == NULL || !json_is_object(j->jb_json)) {
 		if (j->jb_json != NULL)
 			snprintf(e.text, sizeof(e.text), "not a JSON object");
@@ -303,9 +308,11 @@ job_deadline(struct ev_loop *loop, struct ev_timer *t)
 void
 wrk_job_clear(struct wrk_job *j)
 {
+	/* The decref frees what spilled out of the block; the block goes back whole. */
 	if (j->jb_json != NULL)
 		json_decref(j->jb_json);
 	j->jb_json = NULL;
+	jarena_release(&j->jb_arena);
 	j->jb_jid = NULL;
 	j->jb_jobtype = NULL;
 	j->jb_args = NULL;

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * wrk_job: one running job and the handler interface. A job lives inside its
- * slot (no allocation per job beyond jansson's parse); a handler starts it and
- * completes it once, now or later, through wrk_job_done().
+ * slot; its parsed JSON lives in an arena block (common/jarena.h) until the
+ * job is cleared, so the parse calls malloc only for a job that outgrows the
+ * block. A handler starts it and completes it once, now or later, through
+ * wrk_job_done().
  */
 #ifndef FKW_WRK_JOB_H
 #define FKW_WRK_JOB_H
@@ -13,6 +15,7 @@
 
 #include "conf.h"
 #include "ev.h"
+#include "jarena.h"
 
 struct wrk_job;
 struct wrk_slot;
@@ -39,7 +42,8 @@ struct wrk_handler {
 struct wrk_job {
 	enum wrk_job_state	 jb_state;
 	struct wrk_slot		*jb_slot;
-	json_t			*jb_json;	/* the whole job, owned */
+	json_t			*jb_json;	/* the whole job, owned; read-only */
+	struct jarena		 jb_arena;	/* where jb_json's values live */
 	const char		*jb_jid;	/* into jb_json */
 	size_t			 jb_jid_len;
 	const char		*jb_jobtype;	/* into jb_json */

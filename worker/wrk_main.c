@@ -458,10 +458,17 @@ wrk_main(const struct fkw_conf *cf, const struct wrk_ctx *x)
 	post_fork(x);
 	setup_params();
 	setup_queues();
-	setup_loop();
 	/* Standalone (no master): the slots of the configuration, fixed. */
 	env.we_cap = x->wc_slots > 0 ? x->wc_slots : share(cf, cf->cf_concurrency, x->wc_index);
 	env.we_nslots = x->wc_slots_max >= env.we_cap ? x->wc_slots_max : env.we_cap;
+	/*
+	 * A block per slot for the jobs' JSON, before setup_loop starts threads
+	 * (spawners, plugins') that may use jansson. Without it, jobs parse
+	 * into malloc as they did before.
+	 */
+	if (jarena_init((size_t)env.we_nslots, JARENA_BLOCK) == -1)
+		log_warn("job JSON arenas (%d x %d KiB)", env.we_nslots, JARENA_BLOCK / 1024);
+	setup_loop();
 	if ((env.we_slots = calloc((size_t)env.we_nslots, sizeof(*env.we_slots))) == NULL)
 		fatal(1, "calloc %d slots", env.we_nslots);
 	/* Backwards, so the free list hands out slot 0 first. */

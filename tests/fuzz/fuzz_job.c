@@ -21,6 +21,11 @@
  *     exactly that jid, and ACKed only if its jobtype is exactly "noop" (the
  *     only handler here that completes at once).
  *
+ * The job parses into an arena block as in a child (common/jarena.h), one
+ * block for the one slot: an input larger than the block spills to malloc,
+ * and a value read after the job ended trips ASan (the block is poisoned
+ * once given back).
+ *
  * No loop runs the pump, so the report stays in sl_report where the target
  * reads it. The worker's warnings are formatted as in production (so
  * their arguments are checked too) but, one line per bad job being far too
@@ -37,6 +42,7 @@
 
 #include "conf.h"
 #include "fkp.h"
+#include "jarena.h"
 #include "log.h"
 #include "wrk_int.h"
 
@@ -100,6 +106,8 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	fz_env.we_ctx = &fz_ctx;
 	fz_env.we_state = WRK_ST_RUNNING;
 	fz_env.we_nslots = fz_env.we_cap = 1;	/* the one slot below is active */
+	if (jarena_init(1, JARENA_BLOCK) == -1)
+		abort();
 	if ((fz_env.we_loop = ev_loop_new()) == NULL)
 		abort();
 	wrk_env = &fz_env;
@@ -222,6 +230,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		wrk_job_abort(&s->sl_job, "Shutdown", "fuzz: aborted");
 	check(s->sl_job.jb_state != WRK_JOB_RUNNING, "job still running after abort", "", 0);
 	check(s->sl_job.jb_json == NULL, "job JSON kept after the report", "", 0);
+	check(s->sl_job.jb_arena.ja_block == NULL && jarena_free_blocks() == 1,
+	    "arena block kept after the report", "", 0);
 	check(wrk_env->we_nbusy == 0, "busy count off", "", 0);
 
 	if (s->sl_report_state == RP_NONE) {
