@@ -197,6 +197,7 @@ conn_read(struct fkc *c)
 		}
 	}
 	c->fc_rbuf.b_len += (size_t)n;
+	c->fc_read_at = ev_now(c->fc_loop);
 	return n;
 }
 

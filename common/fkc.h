@@ -79,6 +79,7 @@ struct fkc {
 	int			 fc_in_cb;	/* dispatching replies: defer close */
 	int			 fc_closing;
 	size_t			 fc_skip;	/* bytes of an oversized reply left to drop */
+	uint64_t		 fc_read_at;	/* loop ms of the last bytes read */
 	char			 fc_err[256];
 };
 

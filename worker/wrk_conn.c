@@ -415,9 +415,13 @@ conn_timer(struct ev_loop *loop, struct ev_timer *t)
 void
 wrk_conn_check_overdue(struct wrk_conn *cn, uint64_t now, uint64_t limit_ms)
 {
+	uint64_t since = cn->cn_wait_since;
 	char msg[80];
 
-	if (cn->cn_nexpect == 0 || now - cn->cn_wait_since < limit_ms)
+	/* A reply still arriving is no hang: a 64 MiB job may take a while on a busy host. */
+	if (cn->cn_fkc.fc_read_at > since)
+		since = cn->cn_fkc.fc_read_at;
+	if (cn->cn_nexpect == 0 || now - since < limit_ms)
 		return;
 	snprintf(msg, sizeof(msg), "no reply from the server within %llu s",
 	    (unsigned long long)(limit_ms / 1000));
