@@ -16,7 +16,7 @@
 # Env: BENCH_JOBS (200000), BENCH_CONCURRENCY (2000, the shipped value), BENCH_CPUS (2),
 # BENCH_SERVICE_US (150), BENCH_NODE (1 = run node); BENCH_EXEC_JOBS, BENCH_EXEC_SLOTS (bench-exec.sh);
 # BENCH_AUTO (1 = run bench-auto.sh and bench-auto-cpu.sh: concurrency "auto" against a sweep of
-# fixed values on sleep jobs, and on CPU-bound exec jobs).
+# fixed values on sleep jobs, and on CPU-heavy plugin jobs).
 set -euo pipefail
 B=$(cd "$1" && pwd)
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
