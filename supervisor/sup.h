@@ -226,10 +226,6 @@ struct sup_auto_out {
 
 void	sup_auto_rule_decide(const struct sup_auto_in *, struct sup_auto_out *);
 
-/* sup_auto_cpu.c: CPU use since the previous sample, in percent of the host's capacity. */
-/* The host's (all processes) and fkworker's (the master and the pids given); -1 at first. */
-void	sup_auto_cpu_sample(const pid_t *pids, int npids, double *host, double *self);
-
 /* sup_beat.c */
 int	sup_beat_init(char *err, size_t errlen);
 /* The configuration changed (reload): reconnect with the new URL or password. */
@@ -285,6 +281,12 @@ void	sup_load_init(void);
 void	sup_load_close(void);
 void	sup_load_host(struct ctl_status *);
 void	sup_load_child(const struct sup_child *, struct ctl_child *);
+/*
+ * CPU use since the previous call, in percent of the host's capacity (every
+ * core): the host's (every process) and fkworker's (the master, the children
+ * and the exec handlers they waited for); both -1 on the first call.
+ */
+void	sup_load_cpu_recent(double *host, double *self);
 
 /* sup_busy.c */
 /* The jobs running now, longest first, at most limit rows; NULL on ENOMEM. */

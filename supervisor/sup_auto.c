@@ -6,8 +6,8 @@
  * told over their channel (SLOTS): a fixed value changes on reload, "auto"
  * every auto_interval_ms. Each decision reads the queue sizes (the
  * heartbeat connection's INFO), the busy slots (the scoreboard) and the CPU
- * (/proc), and sup_auto_rule.c decides; the last decision and its reason
- * are kept for `fkworkerctl status`.
+ * since the previous decision (sup_load.c), and sup_auto_rule.c decides;
+ * the last decision and its reason are kept for `fkworkerctl status`.
  */
 #include <stdio.h>
 #include <string.h>
@@ -60,19 +60,15 @@ apply(void)
 	}
 }
 
-/* Busy slots, live pids, and whether a child's memory nears memory_limit. */
+/* Busy slots, and whether a child's memory nears memory_limit. */
 static void
-measure(struct sup_auto_in *in, pid_t *pids, int *npids)
+measure(struct sup_auto_in *in)
 {
 	const struct fkw_conf *cf = sup_env->se_conf;
 
-	*npids = 0;
 	for (int p = 0; p < sup_env->se_npos; p++) {
 		const struct sup_child *c = &sup_env->se_child[p];
-		if (c->ch_state < SUP_CH_STARTING)
-			continue;
-		pids[(*npids)++] = c->ch_pid;
-		if (c->ch_state == SUP_CH_RETIRING)
+		if (c->ch_state < SUP_CH_STARTING || c->ch_state == SUP_CH_RETIRING)
 			continue;
 		in->ai_busy += (int)c->ch_slot.sl_busy;
 		in->ai_children++;
@@ -89,11 +85,9 @@ decide(void)
 	const struct fkw_conf *cf = sup_env->se_conf;
 	struct sup_auto_in in = { 0 };
 	struct sup_auto_out out;
-	pid_t pids[2 * 1024 + 1];
-	int npids;
 
-	measure(&in, pids, &npids);
-	sup_auto_cpu_sample(pids, npids, &in.ai_cpu_host, &in.ai_cpu_self);
+	measure(&in);
+	sup_load_cpu_recent(&in.ai_cpu_host, &in.ai_cpu_self);
 	in.ai_cur = au.au_cur;
 	in.ai_min = cf->cf_concurrency_min;
 	in.ai_max = host_max(cf);
@@ -141,9 +135,14 @@ sup_auto_reconfigure(void)
 			au.au_cur = cf->cf_concurrency_min;
 		if (au.au_cur > host_max(cf))
 			au.au_cur = host_max(cf);
-		if (!ev_timer_active(&au.au_timer))
+		if (!ev_timer_active(&au.au_timer)) {
+			double host, self;
+
+			/* The first decision's CPU is of the time since now. */
+			sup_load_cpu_recent(&host, &self);
 			ev_timer_start(sup_env->se_loop, &au.au_timer,
 			    (uint64_t)cf->cf_auto_interval);
+		}
 	}
 	apply();
 }

@@ -3,19 +3,27 @@
  * sup_auto_rule: what worker.concurrency = "auto" does next, from what the
  * controller (sup_auto.c) measured. A pure function, so it is tested alone.
  *
- *   grow    the queues hold work, >= 90% of the slots are busy and the
- *           host's CPU (fkworker's share and the total) is below target:
- *           + cur x twice the share of headroom left under the target (at
- *           most doubling: 50 to 2000 slots in 5 decisions on an idle
- *           host), so the steps shrink as the CPU nears it
- *   shed    the CPU is more than 5 points over the target: - cur x the
- *           excess share (at most a quarter)
+ * A busy slot's CPU is fkworker's CPU over its busy slots (in points of the
+ * host's, exec handlers included): the steps near the target are the slots
+ * that CPU fits in, so the host lands on the target instead of stepping over it.
+ *
+ *   shed    the CPU is more than 5 points over the target: the slots whose
+ *           CPU is the excess go (at most a quarter of them; without a cost
+ *           a slot known, cur x the excess share)
  *   retire  fewer than half the slots are busy: a quarter of the idle ones
  *           go each decision (an idle host is back at the floor in ~10)
- *   hold    otherwise
+ *   grow    the queues hold work, >= 90% of the slots are busy and the
+ *           host's CPU (fkworker's share and the total) is below target:
+ *           the slots the headroom under the target fits at a slot's cost,
+ *           at least one and at most doubling (50 to 2000 slots in 6
+ *           decisions while the CPU is far from the target)
+ *   hold    otherwise: from the target to 5 points over it, the CPU is where
+ *           it should be (a dead band, so the noise of a shared host does not
+ *           move the slots)
  *
  * A cpu_target of 100 means no CPU bound: the CPU then neither stops
- * growth nor sheds slots. Every step is at least one slot per child and the result stays within
+ * growth nor sheds slots, and growth doubles. The steps that retire idle
+ * slots are at least one slot per child and the result stays within
  * [min, max]; growth waits while a child's memory nears memory_limit.
  */
 #include <stdio.h>
@@ -86,6 +94,15 @@ explain(const struct sup_auto_in *in, struct sup_auto_out *out, const char *what
 		    in->ai_cur, what, q, busy_pct, cpus);
 }
 
+/* Host CPU points one busy slot uses; -1 when not known. */
+static double
+slot_cost(const struct sup_auto_in *in)
+{
+	if (in->ai_busy <= 0 || in->ai_cpu_self <= 0)
+		return -1;
+	return in->ai_cpu_self / in->ai_busy;
+}
+
 void
 sup_auto_rule_decide(const struct sup_auto_in *in, struct sup_auto_out *out)
 {
@@ -93,27 +110,29 @@ sup_auto_rule_decide(const struct sup_auto_in *in, struct sup_auto_out *out)
 	int step_min = in->ai_children > 0 ? in->ai_children : 1;
 	int busy_pct = in->ai_busy >= cur ? 100 : in->ai_busy * 100 / cur;
 	double cpu = in->ai_cpu_host > in->ai_cpu_self ? in->ai_cpu_host : in->ai_cpu_self;
-	double target = in->ai_cpu_target, head;
+	double target = in->ai_cpu_target, cost = slot_cost(in);
 	const char *what = "";
-	int next = cur;
+	int next = cur, step;
 
 	if (target >= 100)
 		cpu = cpu < 0 ? 0 : cpu > 99 ? 99 : cpu;	/* no CPU bound */
 
 	if (cpu >= 0 && cpu > target + CPU_OVER_PTS) {
 		double over = (cpu - target) / cpu;
-		int step = (int)(cur * (over > 0.25 ? 0.25 : over));
-		next = cur - (step > step_min ? step : step_min);
+		step = cost > 0 ? (int)((cpu - target) / cost + 0.5) : (int)(cur * over);
+		if (step > cur / 4)
+			step = cur / 4;
+		next = cur - (step > 1 ? step : 1);
 	} else if (busy_pct < BUSY_IDLE_PCT) {
-		int step = (cur - in->ai_busy) / 4;
+		step = (cur - in->ai_busy) / 4;
 		next = cur - (step > step_min ? step : step_min);
 	} else if (in->ai_queue > 0 && busy_pct >= BUSY_GROW_PCT && cpu >= 0 && cpu < target) {
 		if (in->ai_mem_high) {
 			what = " (memory_limit near)";
 		} else {
-			head = 2 * (target - cpu) / target;
-			int step = (int)(cur * (head > 1 ? 1 : head));
-			next = cur + (step > step_min ? step : step_min);
+			double fit = target >= 100 || cost <= 0 ? cur : (target - cpu) / cost;
+			step = fit > cur ? cur : (int)fit;
+			next = cur + (step > 1 ? step : 1);
 		}
 	} else if (in->ai_queue > 0 && busy_pct >= BUSY_GROW_PCT && cpu >= target) {
 		what = " (CPU at target)";

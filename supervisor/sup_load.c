@@ -9,6 +9,10 @@
  * cutime + cstime holding the children it has reaped, so CPU seconds
  * survive respawns.
  *
+ * The auto controller (sup_auto.c) reads the same figures over the time
+ * since its previous decision: fkworker's ticks as above, and the host's
+ * (every process) from /proc/stat, both as a percent of every core.
+ *
  * Saturation: every SAT_MS the master reads each serving child's scoreboard;
  * a sample in which every slot is busy counts as saturated. A child's
  * saturated percent is of its samples in the last 10 s, and its count is
@@ -56,6 +60,13 @@ static uint64_t host_ticks, host_sat_count;
 static struct ev_timer timer;
 static unsigned tick;
 
+/* What sup_load_cpu_recent read last. */
+static struct {
+	uint64_t	rc_ticks;		/* fkworker's, as host_ticks */
+	uint64_t	rc_busy, rc_total;	/* the host's, /proc/stat */
+	int		rc_valid;
+} recent;
+
 static void
 ring_push(struct cpu_ring *r, uint64_t ms, uint64_t ticks)
 {
@@ -102,11 +113,15 @@ pos_of(const struct sup_child *c)
 	return lp;
 }
 
-static void
-sample_cpu(uint64_t now)
+/*
+ * fkworker's CPU ticks so far (the master, its children and what each waited
+ * for), into host_ticks; with rings, each child's also goes into its ring at now.
+ */
+static uint64_t
+read_ticks(uint64_t now, int rings)
 {
 	struct proc_cpu pc;
-	uint64_t total = 0;
+	uint64_t total = 0, t;
 
 	if (proc_cpu_read(0, &pc) == 0)
 		total = pc.pc_self + pc.pc_children;
@@ -116,15 +131,24 @@ sample_cpu(uint64_t now)
 
 		if (!is_live(c) || proc_cpu_read((int)c->ch_pid, &pc) == -1)
 			continue;
+		t = pc.pc_self + pc.pc_children;
+		total += t;
+		if (!rings)
+			continue;
 		lp = pos_of(c);
-		lp->lp_ticks = pc.pc_self + pc.pc_children;
-		ring_push(&lp->lp_cpu, now, lp->lp_ticks);
-		total += lp->lp_ticks;
+		lp->lp_ticks = t;
+		ring_push(&lp->lp_cpu, now, t);
 	}
 	/* A child reaped between the reads is briefly in neither: never go back. */
 	if (total > host_ticks)
 		host_ticks = total;
-	ring_push(&host, now, host_ticks);
+	return host_ticks;
+}
+
+static void
+sample_cpu(uint64_t now)
+{
+	ring_push(&host, now, read_ticks(now, 1));
 }
 
 static void
@@ -219,6 +243,30 @@ sup_load_host(struct ctl_status *st)
 		n++;
 	}
 	st->st_sat_pct = n > 0 ? sat / n : 0;
+}
+
+void
+sup_load_cpu_recent(double *host_pct, double *self_pct)
+{
+	uint64_t busy, total, ticks;
+
+	*host_pct = *self_pct = -1;
+	if (proc_host_ticks(&busy, &total) == -1)
+		return;
+	ticks = read_ticks(0, 0);
+	/* Both over the host's ticks (every core): the same time, the same unit. */
+	if (recent.rc_valid && total > recent.rc_total && busy >= recent.rc_busy) {
+		double span = (double)(total - recent.rc_total);
+
+		*host_pct = 100.0 * (double)(busy - recent.rc_busy) / span;
+		*self_pct = 100.0 * (double)(ticks - recent.rc_ticks) / span;
+		if (*self_pct > 100)
+			*self_pct = 100;
+	}
+	recent.rc_ticks = ticks;
+	recent.rc_busy = busy;
+	recent.rc_total = total;
+	recent.rc_valid = 1;
 }
 
 void

@@ -35,7 +35,7 @@
 # BENCH_NODE (1 = run node), BENCH_NODE_JOBS (N/4), BENCH_PERF (1 = count system calls with
 # perf); BENCH_EXEC_JOBS, BENCH_EXEC_SLOTS (bench-exec.sh); BENCH_AUTO (1 = run bench-auto.sh
 # and bench-auto-cpu.sh: concurrency "auto" against a sweep of fixed values on sleep jobs, and
-# on CPU-bound exec jobs).
+# on CPU-heavy plugin jobs).
 set -euo pipefail
 B=$(cd "$1" && pwd)
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)

@@ -42,12 +42,15 @@ START_TEST(test_grows_with_backlog_busy_and_cpu_room)
 	char why[192];
 	int next = decide(&in, why, sizeof(why));
 
-	/* Headroom (90 - 30) / 90 is above a half: it doubles. */
+	/* 60 points of headroom at 0.25 a slot fit 240 more: it doubles (the most). */
 	ck_assert_int_eq(next, 200);
 	ck_assert_str_eq(why, "+100 slots: queue 3,100 growing, 100% busy, CPU 30% (fkworker 25%)");
-	/* Near the target the step shrinks with the headroom: 2 x 9 / 90. */
+	/* Near the target, the slots the headroom fits: 9 / 0.25. */
 	in.ai_cpu_host = 81;
-	ck_assert_int_eq(decide(&in, why, sizeof(why)), 120);
+	ck_assert_int_eq(decide(&in, why, sizeof(why)), 136);
+	/* fkworker's CPU unknown (or none): no cost to go by, it doubles. */
+	in.ai_cpu_self = 0;
+	ck_assert_int_eq(decide(&in, why, sizeof(why)), 200);
 }
 END_TEST
 
@@ -118,24 +121,92 @@ START_TEST(test_sheds_over_cpu_target)
 	char why[192];
 	int next;
 
+	/* fkworker's slots use 95 points, 0.095 each: the 10 over are 105 of them. */
 	in.ai_cpu_host = 100;
+	in.ai_cpu_self = 95;
 	next = decide(&in, why, sizeof(why));
-	ck_assert_int_eq(next, 900);	/* 10 of the 100 points are over: - cur x 0.1 */
-	ck_assert_ptr_nonnull(strstr(why, "-100 slots"));
+	ck_assert_int_eq(next, 895);
+	ck_assert_ptr_nonnull(strstr(why, "-105 slots"));
+	/* Others use 75 of the 100: 10 points of fkworker's 25 are 400 slots; a quarter go. */
+	in.ai_cpu_self = 25;
+	ck_assert_int_eq(decide(&in, why, sizeof(why)), 750);
+	/* No cost known: - cur x the excess share (10 of the 100 points). */
+	in.ai_cpu_self = -1;
+	ck_assert_int_eq(decide(&in, why, sizeof(why)), 900);
 	/* cpu_target 100 is no CPU bound: a full host still grows with a backlog. */
 	in.ai_cpu_target = 100;
 	ck_assert_int_gt(decide(&in, why, sizeof(why)), 1000);
 }
 END_TEST
 
-START_TEST(test_steps_are_one_slot_per_child_at_least)
+START_TEST(test_steps_near_the_target_are_single_slots)
 {
 	struct sup_auto_in in = busy_host(4);
 	char why[192];
 
+	/* A slot costs 6 points: below the target by 1, one more (not one per child). */
 	in.ai_min = 2;
 	in.ai_cpu_host = 89;
-	ck_assert_int_eq(decide(&in, why, sizeof(why)), 6);
+	ck_assert_int_eq(decide(&in, why, sizeof(why)), 5);
+	/* 6 over the target at 6 a slot: one goes. */
+	in.ai_cpu_host = 96;
+	ck_assert_int_eq(decide(&in, why, sizeof(why)), 3);
+}
+END_TEST
+
+/*
+ * A host where each busy slot costs COST points of CPU up to its capacity
+ * (100), with BASE points of other load: from the floor, with a backlog, the
+ * decisions bring the CPU into the band [target, target + 5] and then hold
+ * it there, without overshooting past it on the way.
+ */
+static void
+settle(double cost, double base, int start, int *decisions, int *moves_after)
+{
+	struct sup_auto_in in = busy_host(start);
+	char why[192];
+	int settled = -1, next;
+	double self, cpu;
+
+	in.ai_min = 2;
+	*moves_after = 0;
+	for (int n = 0; n < 60; n++) {
+		self = cost * in.ai_cur;
+		if (self > 100 - base)
+			self = 100 - base;
+		in.ai_busy = in.ai_cur;
+		in.ai_cpu_self = self;
+		in.ai_cpu_host = base + self;
+		next = decide(&in, why, sizeof(why));
+		if (settled >= 0 && next != in.ai_cur)
+			(*moves_after)++;
+		if (settled < 0 && next == in.ai_cur)
+			settled = n;
+		in.ai_cur = next;
+	}
+	cpu = base + cost * in.ai_cur;
+	ck_assert_msg(cpu >= 90 && cpu <= 95, "cost %.2f base %.0f: CPU %.1f at %d slots",
+	    cost, base, cpu, in.ai_cur);
+	*decisions = settled;
+}
+
+START_TEST(test_settles_in_the_band)
+{
+	const double costs[] = { 0.1, 0.9, 2.5, 4.5 };
+	const double bases[] = { 0, 5, 30 };
+	int n, moves;
+
+	for (size_t c = 0; c < sizeof(costs) / sizeof(costs[0]); c++)
+		for (size_t b = 0; b < sizeof(bases) / sizeof(bases[0]); b++) {
+			/* From the floor, and from a saturated host far above. */
+			settle(costs[c], bases[b], 2, &n, &moves);
+			ck_assert_int_ge(n, 0);
+			ck_assert_int_le(n, 15);
+			ck_assert_int_eq(moves, 0);
+			settle(costs[c], bases[b], 1900, &n, &moves);
+			ck_assert_int_ge(n, 0);
+			ck_assert_int_eq(moves, 0);
+		}
 }
 END_TEST
 
@@ -202,7 +273,8 @@ main(void)
 	const TTest *rule[] = {
 		test_grows_with_backlog_busy_and_cpu_room, test_holds_without_a_reason_to_grow,
 		test_never_past_the_bounds, test_idle_host_returns_to_min,
-		test_sheds_over_cpu_target, test_steps_are_one_slot_per_child_at_least, NULL,
+		test_sheds_over_cpu_target, test_steps_near_the_target_are_single_slots,
+		test_settles_in_the_band, NULL,
 	};
 	const TTest *conf[] = { test_conf_auto_bounds, test_conf_live_only, NULL };
 	Suite *s = suite_create("auto");
