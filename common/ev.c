@@ -14,8 +14,10 @@
 
 /*
  * Coalescing (interrupt moderation). A server that answers one reply at a
- * time wakes a loop once per reply, and the sleep and the wake-up cost more
- * CPU than the reply itself (docs/faktory-protocol.md 2.4). So when events
+ * time wakes a loop once per reply; a profile against the real server put
+ * half of a child's CPU around those sleeps (docs/faktory-protocol.md 2.4),
+ * though against fkbroker --cost-us a third fewer wake-ups saved no CPU,
+ * hence off unless configured (worker.coalesce_us). So when events
  * come quickly but each wake-up brings few of them, the loop sleeps before
  * its next wait until about COALESCE_EVENTS more are due at the rate seen,
  * never longer than the bound and never past a timer. It only does so when

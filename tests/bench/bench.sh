@@ -31,7 +31,7 @@
 # Env: BENCH_JOBS (200000), BENCH_CONCURRENCY (2000, the shipped value), BENCH_CPUS (2),
 # BENCH_SERVICE_US (150), BENCH_COST_US (100), BENCH_BATCH (100, the seed's BATCH_MAX_SIZE),
 # BENCH_RATE (4000) and BENCH_PACED_S (10): the paced server-bound runs, fkworker with
-# worker.coalesce_us 0 and 250 (the shipped value) in the same run, jobs pushed at that rate;
+# worker.coalesce_us 0 (the shipped value) and 250 in the same run, jobs pushed at that rate;
 # BENCH_NODE (1 = run node), BENCH_NODE_JOBS (N/4), BENCH_PERF (1 = count system calls with
 # perf); BENCH_EXEC_JOBS, BENCH_EXEC_SLOTS (bench-exec.sh); BENCH_AUTO (1 = run bench-auto.sh
 # and bench-auto-cpu.sh: concurrency "auto" against a sweep of fixed values on sleep jobs, and
@@ -159,7 +159,7 @@ start_worker() {
 		cat >"$T/fkw.conf" <<CONF
 faktory: { url = "$URL"; connection_budget = 10000; };
 worker: { concurrency = $C; cpus = $CPUS; queues = [ "default" ]; connections = $2;
-    coalesce_us = ${COALESCE:-250}; };
+    coalesce_us = ${COALESCE:-0}; };
 control: { socket = "$T/ctl.sock"; };
 log: { level = "warning"; };
 CONF
