@@ -45,23 +45,14 @@
 #include "jarena.h"
 #include "log.h"
 #include "wrk_int.h"
+#include "../unit/unit_slot.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 
-static const char conf_text[] =
-    "faktory: { url = \"tcp://127.0.0.1:1\"; };\n"
-    "worker: { concurrency = 1; cpus = 1; queues = [ \"default\" ]; };\n"
-    "handlers: (\n"
-    "  { jobtype = \"noop\"; builtin = \"noop\"; },\n"
-    "  { jobtype = \"sleep\"; builtin = \"sleep\"; timeout = 5; },\n"
-    "  { jobtype = \"fail\"; builtin = \"fail\"; }\n"
-    ");\n";
-
 static struct wrk_env fz_env;
 static struct wrk_ctx fz_ctx;
 static struct wrk_slot fz_slot;
-static struct fkw_conf *fz_conf;
 static int fz_errfd = 2;	/* stderr as it was before libFuzzer discarded it */
 static char *fz_argv[64];
 static char fz_close_flag[] = "-close_fd_mask=2";
@@ -92,29 +83,13 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 		if ((fz_errfd = dup(2)) == -1)
 			fz_errfd = 2;
 	}
-	if ((fz_conf = conf_load_string(conf_text, "fuzz_job.conf", 0, &errs)) == NULL) {
+	if (jarena_init(1, JARENA_BLOCK) == -1)
+		abort();
+	if (unit_slot_setup(&fz_env, &fz_ctx, &fz_slot, "fuzz", &errs) == NULL) {
 		for (int i = 0; i < errs.ce_n; i++)
 			dprintf(fz_errfd, "%s\n", errs.ce_msg[i]);
 		abort();
 	}
-	fz_ctx.wc_index = 0;
-	fz_ctx.wc_cpu = -1;
-	fz_ctx.wc_chan = -1;
-	fz_ctx.wc_wid = "fuzzwid";
-	fz_ctx.wc_hostname = "fuzzhost";
-	fz_env.we_conf = fz_conf;
-	fz_env.we_ctx = &fz_ctx;
-	fz_env.we_state = WRK_ST_RUNNING;
-	fz_env.we_nslots = fz_env.we_cap = 1;	/* the one slot below is active */
-	if (jarena_init(1, JARENA_BLOCK) == -1)
-		abort();
-	if ((fz_env.we_loop = ev_loop_new()) == NULL)
-		abort();
-	wrk_env = &fz_env;
-	wrk_slot_init(&fz_slot, 0);
-	/* As the pump does before it sends a FETCH for the slot. */
-	if (wrk_slot_take_free() != &fz_slot)
-		abort();
 	return 0;
 }
 

@@ -15,17 +15,9 @@
 #include "conf.h"
 #include "jarena.h"
 #include "log.h"
+#include "unit_slot.h"
 #include "unit_util.h"
 #include "wrk_int.h"
-
-static const char conf_text[] =
-    "faktory: { url = \"tcp://127.0.0.1:1\"; };\n"
-    "worker: { concurrency = 1; cpus = 1; queues = [ \"default\" ]; };\n"
-    "handlers: (\n"
-    "  { jobtype = \"noop\"; builtin = \"noop\"; },\n"
-    "  { jobtype = \"sleep\"; builtin = \"sleep\"; timeout = 5; },\n"
-    "  { jobtype = \"fail\"; builtin = \"fail\"; }\n"
-    ");\n";
 
 static struct wrk_env tj_env;
 static struct wrk_ctx tj_ctx;
@@ -38,22 +30,9 @@ setup(void)
 	struct conf_errors errs = { 0 };
 
 	log_init("test_job", LOG_LVL_ERR, 0);
-	tj_conf = conf_load_string(conf_text, "test_job.conf", 0, &errs);
-	ck_assert_msg(tj_conf != NULL, "%s", errs.ce_n > 0 ? errs.ce_msg[0] : "?");
-	memset(&tj_env, 0, sizeof(tj_env));
-	tj_ctx.wc_cpu = -1;
-	tj_ctx.wc_chan = -1;
-	tj_ctx.wc_wid = "testwid";
-	tj_ctx.wc_hostname = "testhost";
-	tj_env.we_conf = tj_conf;
-	tj_env.we_ctx = &tj_ctx;
-	tj_env.we_state = WRK_ST_RUNNING;
-	tj_env.we_nslots = tj_env.we_cap = 1;
-	tj_env.we_loop = ev_loop_new();
-	ck_assert_ptr_nonnull(tj_env.we_loop);
-	wrk_env = &tj_env;
-	wrk_slot_init(&tj_slot, 0);
-	ck_assert_ptr_eq(wrk_slot_take_free(), &tj_slot);
+	tj_conf = unit_slot_setup(&tj_env, &tj_ctx, &tj_slot, "test", &errs);
+	ck_assert_msg(tj_conf != NULL, "%s",
+	    errs.ce_n > 0 ? errs.ce_msg[0] : "no loop, or not the free slot");
 }
 
 static void
