@@ -15,14 +15,14 @@
 /*
  * Coalescing (interrupt moderation). A server that answers one reply at a
  * time wakes a loop once per reply; a profile against the real server put
- * half of a child's CPU around those sleeps (docs/faktory-protocol.md 2.4),
- * though against fkbroker --cost-us a third fewer wake-ups saved no CPU,
- * hence off unless configured (worker.coalesce_us). So when events
- * come quickly but each wake-up brings few of them, the loop sleeps before
- * its next wait until about COALESCE_EVENTS more are due at the rate seen,
- * never longer than the bound and never past a timer. It only does so when
- * the bound would gather at least COALESCE_MIN events: at low rates the
- * loop waits as before, and a lone reply is not delayed.
+ * half of a child's CPU around those sleeps (docs/faktory-protocol.md 2.4).
+ * So when events come quickly but each wake-up brings few of them, the loop
+ * sleeps before its next wait until about COALESCE_EVENTS more are due at
+ * the rate seen, never longer than the bound and never past a timer. It
+ * only does so when the bound would gather at least COALESCE_MIN events: at
+ * low rates the loop waits as before, and a lone reply is not delayed.
+ * Against fkbroker --cost-us a third fewer wake-ups saved no CPU, so it is
+ * off unless configured (worker.coalesce_us).
  */
 #define COALESCE_EVENTS	8
 #define COALESCE_MIN	2
@@ -41,7 +41,7 @@ struct ev_loop {
 	uint64_t	  el_coalesce_us;	/* the bound; 0: off */
 	uint64_t	  el_woke_us;	/* when the last wait returned events */
 	uint64_t	  el_delay_us;	/* the sleep before the next wait */
-	uint64_t	  el_naps;	/* sleeps taken, for the statistics */
+	uint64_t	  el_naps;	/* sleeps taken (test_ev reads it) */
 };
 
 struct ev_loop *
