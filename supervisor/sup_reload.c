@@ -162,8 +162,10 @@ refusal(enum sup_state st)
 {
 	switch (st) {
 	case SUP_ST_STARTING:
-		return "cannot reload while starting: wait until every child has connected "
-		    "(fkworkerctl status says running), then reload";
+		/* A wrong server setting keeps the host starting for ever: say the way out. */
+		return "cannot reload while starting: every child must connect first "
+		    "(fkworkerctl status says running); if the configuration names the wrong "
+		    "server or password, fix it and restart fkworker (systemctl restart fkworker)";
 	case SUP_ST_RELOADING:
 		return "a reload is already in progress: wait until it ends (fkworkerctl "
 		    "status says running), then reload again";

@@ -3,7 +3,7 @@
 # like any other. The children keep retrying with backoff (no exit, so no
 # crash brake), log it as a warning at most once a second each, never call
 # it a lost connection (they never had one), and the master's status says
-# the server is not connected and why.
+# the server is not connected and why; a reload says to fix and restart.
 . "$(dirname "$0")/lib.sh"
 start_broker
 # .invalid never resolves (RFC 6761), with or without a DNS server.
@@ -30,6 +30,11 @@ for i in 0 1; do
 	awk "BEGIN{exit !($n <= $el + 1)}" || fail "worker $i warned $n times in ${el}s"
 done
 grep -q "connection(s) lost" "$T/fkworker.log" && fail "a child that never connected says connections were lost"
+# A reload cannot roll children that never connected: the refusal names the way out.
+rc=0
+out=$(ctl reload 2>&1) || rc=$?
+expect_eq "reload while starting: exit status" "$rc" 1
+echo "$out" | grep -q "fix it and restart fkworker" || fail "reload while starting does not say what to do: $out"
 # A clean stop, not a configuration or crash exit.
 kill -TERM "$FKW_PID"
 wait_exit "$FKW_PID" 15
