@@ -56,14 +56,16 @@ pids=$(cut -d' ' -f1 "$T/dns.log" | sort -u | wc -l)
 : >"$T/dns"
 PORT_B=$BROKER_PORT
 kids=$(sfield '.children[].pid')
+# lookups_since: the lookups the stand-in logged after the first $n0 lines.
+lookups_since() { tail -n +"$((n0 + 1))" "$T/dns.log"; }
 n0=$(grep -c . "$T/dns.log")
 stop_pid "$BROKER_PID" 10
 all_failed_lookup() {
 	for k in $kids; do
-		tail -n +"$((n0 + 1))" "$T/dns.log" | grep -q "^$k NONAME" || return 1
+		lookups_since | grep -q "^$k NONAME" || return 1
 	done
 }
-wait_for 10 all_failed_lookup || fail "not every child asked the failing DNS: $(tail -n +"$((n0 + 1))" "$T/dns.log" | tr '\n' ' ')"
+wait_for 10 all_failed_lookup || fail "not every child asked the failing DNS: $(lookups_since | tr '\n' ' ')"
 mkdir "$T/c"
 "$B/fkbroker" -b "127.0.0.1:$PORT_B" --port-file "$T/c/broker.port" >"$T/c/broker.log" 2>&1 &
 BROKER_PID=$!
@@ -74,12 +76,11 @@ wait_for 30 all_here || fail "not back on the last address during a DNS outage: 
 # A slow DNS (300 ms a lookup) while the server is gone: children keep
 # reconnecting, but each asks the resolver at most once in 6 s.
 echo "127.0.0.1 $PORT_B 300" >"$T/dns"
-kids=$(sfield '.children[].pid')
 n0=$(grep -c . "$T/dns.log")
 stop_pid "$BROKER_PID" 10
 sleep 8
 for k in $kids; do
-	n=$(tail -n +"$((n0 + 1))" "$T/dns.log" | grep -c "^$k " || true)
+	n=$(lookups_since | grep -c "^$k " || true)
 	[ "$n" -ge 1 ] || fail "child $k never asked the resolver again"
 	[ "$n" -le 2 ] || fail "child $k asked a 300 ms resolver $n times in 8 s"
 done
