@@ -415,6 +415,7 @@ const struct ctl_field ctl_status_fields[] = {
 	SF("fetching", CTL_F_U32, st_fetching),
 	SF("fetches", CTL_F_U64, st_fetches),
 	SF("fetch_empty", CTL_F_U64, st_fetch_empty),
+	SF("naps", CTL_F_U64, st_naps),
 	SF("processed", CTL_F_U64, st_processed),
 	SF("failed", CTL_F_U64, st_failed),
 	SF("jobs_per_sec", CTL_F_DBL, st_jobs_per_sec),

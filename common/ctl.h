@@ -149,6 +149,7 @@ struct ctl_status {
 	uint32_t	st_fetching;		/* FETCHes out now, all children */
 	uint64_t	st_fetches;		/* FETCH commands sent since start */
 	uint64_t	st_fetch_empty;		/* of those, answered without a job */
+	uint64_t	st_naps;		/* coalescing naps the children took (worker.coalesce_us) */
 	uint64_t	st_processed;
 	uint64_t	st_failed;
 	double		st_jobs_per_sec;	/* last 10 s */

@@ -21,8 +21,9 @@
  * the rate seen, never longer than the bound and never past a timer. It
  * only does so when the bound would gather at least COALESCE_MIN events: at
  * low rates the loop waits as before, and a lone reply is not delayed.
- * Against fkbroker --cost-us a third fewer wake-ups saved no CPU, so it is
- * off unless configured (worker.coalesce_us).
+ * The owner sets the bound, and 0 turns it off: a child turns it on only
+ * while its jobs wait long in the server's queue (worker/wrk_coalesce.c),
+ * where a nap costs a job nothing it would notice.
  */
 #define COALESCE_EVENTS	8
 #define COALESCE_MIN	2

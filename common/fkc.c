@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "fkc.h"
@@ -133,6 +134,7 @@ fkc_connect(struct fkc *c)
 	}
 	ev_io_init(&c->fc_io, fd, fkc_io, c);
 	c->fc_state = FKC_CONNECTING;
+	c->fc_lowat = 1;
 	if (ev_io_add(c->fc_loop, &c->fc_io, EPOLLOUT) == -1) {
 		fail(c, FKC_CLOSE_ERROR, "epoll: %s", strerror(errno));
 		return;
@@ -248,6 +250,19 @@ update_events(struct fkc *c)
 		ev |= EPOLLOUT;
 	if (ev_io_mod(c->fc_loop, &c->fc_io, ev) == -1)
 		fail(c, FKC_CLOSE_ERROR, "epoll: %s", strerror(errno));
+}
+
+int
+fkc_set_lowat(struct fkc *c, int bytes)
+{
+	if (c->fc_ssl != NULL || c->fc_state != FKC_READY || bytes < 1)
+		return -1;
+	if (bytes == c->fc_lowat)
+		return 0;
+	if (setsockopt(c->fc_io.io_fd, SOL_SOCKET, SO_RCVLOWAT, &bytes, sizeof(bytes)) == -1)
+		return -1;
+	c->fc_lowat = bytes;
+	return 0;
 }
 
 void

@@ -80,6 +80,7 @@ struct fkc {
 	int			 fc_closing;
 	size_t			 fc_skip;	/* bytes of an oversized reply left to drop */
 	uint64_t		 fc_read_at;	/* loop ms of the last bytes read */
+	int			 fc_lowat;	/* the socket's SO_RCVLOWAT, bytes */
 	char			 fc_err[256];
 };
 
@@ -104,5 +105,14 @@ void	 fkc_flush(struct fkc *);
 void	 fkc_close(struct fkc *, int send_end);
 void	 fkc_free(struct fkc *);
 static inline int fkc_is_ready(const struct fkc *c) { return c->fc_state == FKC_READY; }
+/*
+ * The kernel wakes the loop for this connection only once bytes (>= 1) are
+ * in (SO_RCVLOWAT). Plain TCP and READY only: on TLS, records buffered
+ * inside the library would not count. 0 when set (or already so), else -1.
+ */
+int	 fkc_set_lowat(struct fkc *, int bytes);
+static inline int fkc_lowat(const struct fkc *c) { return c->fc_lowat; }
+/* Bytes read but not yet handed out as replies (part of one). */
+static inline size_t fkc_rpending(const struct fkc *c) { return buf_rlen(&c->fc_rbuf); }
 
 #endif

@@ -277,7 +277,7 @@ encode(const struct stats_counters *c, int with_jt_lat, void **out, size_t *outl
 
 	buf_init(&b);
 	ctl_mpw_init(&w, &b, &pk);
-	msgpack_pack_map(&pk, 15);
+	msgpack_pack_map(&pk, 16);
 	pack_u64(&pk, "gen", c->sc_generation);
 	pack_u64(&pk, "fetched", c->sc_fetched);
 	pack_u64(&pk, "fetches", c->sc_fetches);
@@ -287,6 +287,7 @@ encode(const struct stats_counters *c, int with_jt_lat, void **out, size_t *outl
 	pack_u64(&pk, "reconnects", c->sc_reconnects);
 	pack_u64(&pk, "errors", c->sc_errors);
 	pack_u64(&pk, "busy_us", c->sc_busy_us);
+	pack_u64(&pk, "naps", c->sc_naps);
 	ctl_mp_pack_str(&pk, "rss_kb");
 	msgpack_pack_int64(&pk, c->sc_rss_kb);
 	ctl_mp_pack_str(&pk, "lat");
@@ -384,6 +385,7 @@ unpack_counter(const msgpack_object *k, const msgpack_object *v,
 		{ "reconnects", offsetof(struct stats_counters, sc_reconnects) },
 		{ "errors", offsetof(struct stats_counters, sc_errors) },
 		{ "busy_us", offsetof(struct stats_counters, sc_busy_us) },
+		{ "naps", offsetof(struct stats_counters, sc_naps) },
 		{ "pickup_skewed", offsetof(struct stats_counters, sc_pickup_skewed) },
 		{ "pickup_unknown", offsetof(struct stats_counters, sc_pickup_unknown) },
 	};

@@ -181,6 +181,7 @@ struct stats_counters {
 	uint64_t	sc_reconnects;
 	uint64_t	sc_errors;		/* protocol / network errors */
 	uint64_t	sc_busy_us;		/* sum of job run times */
+	uint64_t	sc_naps;		/* coalescing naps the loop took (worker.coalesce_us) */
 	struct hist	sc_lat;			/* run times, all jobtypes */
 	struct hist	sc_pickup;		/* pickup latency: start minus the job's enqueued_at */
 	uint64_t	sc_pickup_skewed;	/* enqueued_at in the future (clock skew): counted as 0 */

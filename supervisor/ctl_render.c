@@ -190,7 +190,8 @@ text_host(FILE *f, const struct ctl_status *st)
 	    st->st_concurrency, st->st_connected, st->st_connections);
 	text_auto(f, st);
 	fprintf(f, "fetch      %u FETCH(es) out now; %" PRIu64 " sent, %" PRIu64 " came back "
-	    "empty\n", st->st_fetching, st->st_fetches, st->st_fetch_empty);
+	    "empty; %" PRIu64 " naps\n", st->st_fetching, st->st_fetches, st->st_fetch_empty,
+	    st->st_naps);
 	fprintf(f, "jobs       %" PRIu64 " processed, %" PRIu64 " failed   %.0f jobs/s "
 	    "(last 10 s)\n", st->st_processed, st->st_failed, st->st_jobs_per_sec);
 	text_latency(f, st);

@@ -270,6 +270,9 @@ host(struct buf *b, const struct ctl_status *st)
 	scalar(b, "fkworker_fetches_total", "counter", "FETCH commands sent.", st->st_fetches);
 	scalar(b, "fkworker_fetches_empty_total", "counter",
 	    "FETCHes answered without a job.", st->st_fetch_empty);
+	scalar(b, "fkworker_loop_naps_total", "counter",
+	    "Coalescing naps the children's loops took (worker.coalesce_us): only while "
+	    "jobs wait long in the server's queue.", st->st_naps);
 	scalar(b, "fkworker_child_restarts_total", "counter",
 	    "Children respawned after the first start (crashes, recycling, reloads).",
 	    st->st_restarts);

@@ -139,6 +139,7 @@ add_counters(struct stats_counters *to, const struct stats_counters *c)
 	to->sc_reconnects += c->sc_reconnects;
 	to->sc_errors += c->sc_errors;
 	to->sc_busy_us += c->sc_busy_us;
+	to->sc_naps += c->sc_naps;
 	hist_merge(&to->sc_lat, &c->sc_lat);
 	hist_merge(&to->sc_pickup, &c->sc_pickup);
 	to->sc_pickup_skewed += c->sc_pickup_skewed;
@@ -265,6 +266,7 @@ sup_stats_host(struct ctl_status *st)
 	st->st_failed = tot->sc_failed;
 	st->st_fetches = tot->sc_fetches;
 	st->st_fetch_empty = tot->sc_fetch_empty;
+	st->st_naps = tot->sc_naps;
 	st->st_jobs_per_sec = rate(samples[0].hs_ms, samples[0].hs_done, now,
 	    tot->sc_processed + tot->sc_failed);
 	use = window(&tot->sc_lat, &samples[0].hs_lat, &win, &recent);

@@ -255,6 +255,7 @@ wrk_conn_flush_dirty(void)
 			continue;
 		stamp_sent(cn, now);
 		fkc_flush(&cn->cn_fkc);
+		wrk_lowat_update(cn);
 	}
 }
 
@@ -301,6 +302,9 @@ conn_reply(struct fkc *c, const struct fkp_reply *r)
 	struct wrk_pending pd;
 	uint64_t rtt;
 
+	/* Read while the mark was up: the pump sets it again for what is left (wrk_lowat.c). */
+	if (fkc_lowat(c) > 1)
+		mark_dirty(cn);
 	if (!expect_pop(cn, &pd)) {
 		log_warnx("connection %d: unexpected reply from the server: %.*s",
 		    cn->cn_index, (int)(r->r_len > 100 ? 100 : r->r_len), r->r_data);
@@ -313,6 +317,7 @@ conn_reply(struct fkc *c, const struct fkp_reply *r)
 	rtt = ev_now_us(wrk_env->we_loop) > pd.pd_sent_us ?
 	    ev_now_us(wrk_env->we_loop) - pd.pd_sent_us : 0;
 	if (pd.pd_kind == EXP_REPORT) {
+		/* One held behind its job reads late: harmless, only the minimum is kept. */
 		wrk_fetch_report_rtt(&wrk_env->we_win, rtt);
 		wrk_slot_on_report(pd.pd_slot, r);
 	} else {

@@ -253,6 +253,18 @@ void	wrk_job_abort(struct wrk_job *, const char *errtype, const char *message);
 /* Releases what a finished job holds (after its report is encoded). */
 void	wrk_job_clear(struct wrk_job *);
 
+/* wrk_lowat.c: a +OK and the job behind it wake the loop once (SO_RCVLOWAT). */
+void	wrk_lowat_init(void);
+/* After the connection was written to, or read from while its mark was up. */
+void	wrk_lowat_update(struct wrk_conn *);
+
+/* wrk_coalesce.c: naps (worker.coalesce_us) only while jobs wait long in the server's queue. */
+void	wrk_coalesce_init(void);
+/* A job starts after waiting wait_us in the queue (-1: not known). */
+void	wrk_coalesce_pickup(int64_t wait_us);
+/* The most a nap adds to a reply's arrival now: coalesce_us while engaged, else 0. */
+uint64_t wrk_coalesce_bound(void);
+
 /* wrk_stats.c */
 void	wrk_stats_init(void);
 void	wrk_stats_job_started(struct wrk_slot *);

@@ -438,7 +438,8 @@ setup_loop(void)
 	if (wrk_plugin_load_all(env.we_conf, err, sizeof(err)) == -1)
 		fatalx(WRK_EX_CONFIG, "%s", err);
 	ev_set_after(env.we_loop, wrk_fetch_pump, NULL);
-	ev_set_coalesce(env.we_loop, (uint64_t)env.we_conf->cf_coalesce_us);
+	wrk_coalesce_init();
+	wrk_lowat_init();
 	ev_timer_init(&ramp_timer, ramp_fired, NULL);
 	ev_timer_init(&stats_timer, stats_fired, NULL);
 	ev_timer_init(&drain_timer, drain_fired, NULL);

@@ -63,7 +63,7 @@ wrk_stats_init(void)
  * different hosts. A job "enqueued in the future" is clock skew, not a
  * negative wait: it counts as 0 and is counted apart so the skew shows.
  */
-static void
+static int64_t
 pickup(const struct wrk_job *j)
 {
 	struct stats_counters *c = &wrk_env->we_stats;
@@ -72,16 +72,17 @@ pickup(const struct wrk_job *j)
 
 	if (j->jb_enqueued_us <= 0) {
 		c->sc_pickup_unknown++;
-		return;
+		return -1;
 	}
 	clock_gettime(CLOCK_REALTIME, &ts);
 	now = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 	if (now < j->jb_enqueued_us) {
 		c->sc_pickup_skewed++;
 		hist_add(&c->sc_pickup, 0);
-		return;
+		return -1;
 	}
 	hist_add(&c->sc_pickup, (uint64_t)(now - j->jb_enqueued_us));
+	return now - j->jb_enqueued_us;
 }
 
 void
@@ -93,7 +94,7 @@ wrk_stats_job_started(struct wrk_slot *s)
 	wrk_env->we_stats.sc_fetched++;
 	wrk_env->we_nbusy++;
 	s->sl_jt = jobtype_index(j->jb_jobtype);
-	pickup(j);
+	wrk_coalesce_pickup(pickup(j));
 	/* The slot index is the entry: a slot runs one job or holds one report. */
 	wrk_count_started(s, j->jb_jobtype, q != NULL ? q : "default", j->jb_jid, j->jb_jid_len);
 }
@@ -143,6 +144,7 @@ wrk_stats_publish(void)
 	int lean;
 
 	c->sc_rss_kb = proc_rss_kb(0);
+	c->sc_naps = ev_naps(wrk_env->we_loop);
 	if (p->sp_slot != NULL) {
 		stats_slot_begin(p->sp_slot);
 		const struct wrk_window *w = &wrk_env->we_win;

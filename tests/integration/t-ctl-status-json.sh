@@ -16,7 +16,7 @@ sleep 2.1
 status_json >"$T/s.json"
 for f in version pid hostname wid url state uptime_ms cpus concurrency slots connections connected \
     busy processed failed jobs_per_sec latency_p50_us latency_p99_us rss_kb restarts \
-    fetching fetches fetch_empty faktory_connected queues children \
+    fetching fetches fetch_empty naps faktory_connected queues children \
     cpu_percent cpu_seconds cpu_cores saturated_percent saturated_count \
     server_retries server_dead server_scheduled queues_trend_window_ms queues_omitted queue_list; do
 	jq -e "has(\"$f\")" "$T/s.json" >/dev/null || fail "status has no $f"

@@ -346,6 +346,7 @@ assert_counters_eq(const struct stats_counters *a, const struct stats_counters *
 	ck_assert_uint_eq(a->sc_reconnects, b->sc_reconnects);
 	ck_assert_uint_eq(a->sc_errors, b->sc_errors);
 	ck_assert_uint_eq(a->sc_busy_us, b->sc_busy_us);
+	ck_assert_uint_eq(a->sc_naps, b->sc_naps);
 	ck_assert_int_eq(a->sc_rss_kb, b->sc_rss_kb);
 	ck_assert(memcmp(&a->sc_lat, &b->sc_lat, sizeof(a->sc_lat)) == 0);
 	ck_assert(memcmp(&a->sc_pickup, &b->sc_pickup, sizeof(a->sc_pickup)) == 0);
@@ -374,6 +375,7 @@ fill_counters(struct stats_counters *c)
 	c->sc_reconnects = 3;
 	c->sc_errors = 2;
 	c->sc_busy_us = 123456789012ull;
+	c->sc_naps = 4242;
 	c->sc_lat.h_count[0] = 5;
 	c->sc_lat.h_count[hist_bucket(12)] = 999990;
 	c->sc_lat.h_count[hist_bucket(700000)] = 5;
