@@ -14,9 +14,12 @@
  * It never holds a reply back for good. Per connection, after each loop
  * iteration that wrote to it or read from it while raised:
  *   two replies or more expected, none in part:  PAIR_BYTES
- *   one expected, or part of one read:           1 (the kernel wakes us if
+ *   a lone report, or part of a reply read:      1 (the kernel wakes us if
  *                                                 it is already in)
- *   none expected:                               as it was (no system call)
+ *   a lone FETCH, or nothing expected:           as it was (no system call:
+ *                                                 a job is longer than the
+ *                                                 mark, and "$-1" comes after
+ *                                                 the server's 2 s anyway)
  * and a FETCH that holds its line (queues empty: about 2 s) holds the +OK
  * before it only HOLD_MS: a timer lowers the mark on every connection whose
  * last reply is older, so a confirmed job is counted that late at most.
@@ -68,10 +71,13 @@ wrk_lowat_update(struct wrk_conn *cn)
 
 	if (cn->cn_state != CN_READY || cn->cn_nexpect == 0)
 		return;
-	if (cn->cn_nexpect == 1 || fkc_rpending(c) > 0) {
+	if (fkc_rpending(c) > 0 || (cn->cn_nexpect == 1 && cn->cn_nfetch == 0)) {
 		(void)fkc_set_lowat(c, 1);
 		return;
 	}
-	if (fkc_set_lowat(c, PAIR_BYTES) == 0 && !ev_timer_active(&hold))
+	/* A lone FETCH: a job is more than PAIR_BYTES, so a mark left up costs nothing. */
+	if (cn->cn_nexpect >= 2 && fkc_set_lowat(c, PAIR_BYTES) == -1)
+		return;
+	if (fkc_lowat(c) > 1 && !ev_timer_active(&hold))
 		ev_timer_start(wrk_env->we_loop, &hold, HOLD_MS);
 }
