@@ -31,7 +31,9 @@
 # Env: BENCH_JOBS (200000), BENCH_CONCURRENCY (2000, the shipped value), BENCH_CPUS (2),
 # BENCH_SERVICE_US (150), BENCH_COST_US (100), BENCH_BATCH (100, the seed's BATCH_MAX_SIZE),
 # BENCH_RATE (4000) and BENCH_PACED_S (10): the paced server-bound runs, fkworker with
-# worker.coalesce_us 0 (the shipped value) and 250 in the same run, jobs pushed at that rate;
+# worker.coalesce_us 0 and the shipped value (1000) in the same run, jobs pushed at that rate
+# (a host that keeps up: coalescing should stay off); the server-bound live run is also made
+# with coalesce_us 0, so that its line and a ratio line show what coalescing saves;
 # BENCH_NODE (1 = run node), BENCH_NODE_JOBS (N/4), BENCH_PERF (1 = count system calls with
 # perf); BENCH_EXEC_JOBS, BENCH_EXEC_SLOTS (bench-exec.sh); BENCH_AUTO (1 = run bench-auto.sh
 # and bench-auto-cpu.sh: concurrency "auto" against a sweep of fixed values on sleep jobs, and
@@ -159,7 +161,7 @@ start_worker() {
 		cat >"$T/fkw.conf" <<CONF
 faktory: { url = "$URL"; connection_budget = 10000; };
 worker: { concurrency = $C; cpus = $CPUS; queues = [ "default" ]; connections = $2;
-    coalesce_us = ${COALESCE:-0}; };
+    ${COALESCE:+coalesce_us = $COALESCE;} };
 control: { socket = "$T/ctl.sock"; };
 log: { level = "warning"; };
 CONF
@@ -256,7 +258,8 @@ live() {
 	stop "$WPID" 30
 }
 
-# paced KEY COALESCE [BROKER ARGS...]: fkworker (auto) with worker.coalesce_us COALESCE, jobs
+# paced KEY COALESCE [BROKER ARGS...]: fkworker (auto) with worker.coalesce_us COALESCE
+# ("": the shipped value), jobs
 # pushed at BENCH_RATE a second for BENCH_PACED_S seconds, so the queue stays short and the
 # pickup latency is the server's and the worker's, not a backlog's. One line; $T/KEY.presult.
 paced() {
@@ -285,7 +288,7 @@ paced() {
 	awk -v n="$n" -v t0="$t0" -v t1="$t1" -v w="$((w1 - w0))" -v c="$((c1 - c0))" -v sc="$SC" \
 	    -v how="$SC_HOW" -v p="$pick" -v tck="$TCK" -v co="$coal" -v k="$T/$key.presult" 'BEGIN {
 		split(p, q, " "); s = t1 - t0; us = w / tck * 1e6 / n
-		printf "bench: %-44s %d paced at %d/s: %.0f jobs/s, worker CPU %.2f us/job, %.2f wake-ups/job, %.2f syscalls/job (%s), pickup p50 %.2f ms p99 %.2f ms\n", "fkworker server-bound, coalesce_us " co, n, ENVIRON["RATE"], n / s, us, c / n, sc / n, how, q[1] / 1000, q[2] / 1000
+		printf "bench: %-44s %d paced at %d/s: %.0f jobs/s, worker CPU %.2f us/job, %.2f wake-ups/job, %.2f syscalls/job (%s), pickup p50 %.2f ms p99 %.2f ms\n", "fkworker server-bound, coalesce_us " (co == "" ? "shipped" : co), n, ENVIRON["RATE"], n / s, us, c / n, sc / n, how, q[1] / 1000, q[2] / 1000
 		printf "%f %f %f %f %f\n", us, c / n, sc / n, q[1], q[2] > k }'
 	stop "$WPID" 30
 }
@@ -331,6 +334,12 @@ shape() {
 	versus_node "$name${*:+ ($*)}" "$key"
 }
 
+# versus_coalesce_live: server-bound, pushed while it runs: the shipped coalesce_us against none.
+versus_coalesce_live() {
+	read -r r0 c0 w0 s0 <"$T/cost-nocoal.lresult"; read -r r1 c1 w1 s1 <"$T/cost-auto.lresult"
+	awk -v r0="$r0" -v c0="$c0" -v w0="$w0" -v s0="$s0" -v r1="$r1" -v c1="$c1" -v w1="$w1" -v s1="$s1" 'BEGIN {
+		printf "bench: server-bound, pushed while it runs: coalescing (shipped) vs none: %.2fx the jobs/s, %.2fx the CPU per job, %.2fx the wake-ups, %.2fx the syscalls\n", r1 / r0, c1 / c0, w1 / w0, s1 / s0 }'
+}
 # versus_coalesce: the shipped coalesce_us against none, paced, in this run.
 versus_coalesce() {
 	read -r c0 w0 s0 p0 q0 <"$T/paced-off.presult"; read -r c1 w1 s1 p1 q1 <"$T/paced-on.presult"
@@ -348,8 +357,11 @@ fi
 shape fast fast 1 1
 shape real-shape real 0 1 --service-us "$SERVICE"
 shape server-bound cost 1 0 --cost-us "$COST"
+COALESCE=0 live fkw '"auto"' "server-bound, coalesce_us 0" cost-nocoal --cost-us "$COST"
+cat "$T/cost-nocoal.live"
+versus_coalesce_live
 paced paced-off 0 --cost-us "$COST"
-paced paced-on 250 --cost-us "$COST"
+paced paced-on "" --cost-us "$COST"
 versus_coalesce
 stop "$BROKER_PID" 10
 
