@@ -461,6 +461,7 @@ const struct ctl_field ctl_child_fields[] = {
 	CF("fetch_window", CTL_F_U32, cc_window),
 	CF("fetching", CTL_F_U32, cc_fetching),
 	CF("fetch_rtt_us", CTL_F_U32, cc_fetch_rtt_us),
+	CF("nap_us", CTL_F_U32, cc_nap_us),
 	CF("processed", CTL_F_U64, cc_processed),
 	CF("failed", CTL_F_U64, cc_failed),
 	CF("jobs_per_sec", CTL_F_DBL, cc_jobs_per_sec),

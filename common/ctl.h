@@ -90,6 +90,7 @@ struct ctl_child {
 	uint32_t	cc_window;		/* FETCH window: most FETCHes it keeps out now */
 	uint32_t	cc_fetching;		/* FETCHes out now */
 	uint32_t	cc_fetch_rtt_us;	/* smoothed round trip of FETCHes with a job */
+	uint32_t	cc_nap_us;		/* its coalescing nap's bound now; 0: not napping */
 	uint64_t	cc_processed;
 	uint64_t	cc_failed;
 	double		cc_jobs_per_sec;	/* last 10 s */

@@ -111,7 +111,7 @@ stats_pos_clear(struct stats_pos *p)
 	sl->sl_index = -1;
 	sl->sl_cpu = -1;
 	sl->sl_nslots = sl->sl_nconns = sl->sl_connected = sl->sl_busy = 0;
-	sl->sl_window = sl->sl_fetching = sl->sl_fetch_rtt_us = 0;
+	sl->sl_window = sl->sl_fetching = sl->sl_fetch_rtt_us = sl->sl_nap_us = 0;
 	sl->sl_inflight_cap = p->sp_inflight_cap;
 	sl->sl_started_ms = sl->sl_updated_ms = 0;
 	stats_slot_end(sl);

@@ -84,6 +84,7 @@ struct stats_slot {
 	uint32_t	 sl_window;		/* FETCH window: the most FETCHes it keeps out now */
 	uint32_t	 sl_fetching;		/* FETCHes out now */
 	uint32_t	 sl_fetch_rtt_us;	/* smoothed round trip of FETCHes that brought a job */
+	uint32_t	 sl_nap_us;		/* the coalescing nap's bound now; 0: not napping */
 	uint32_t	 sl_inflight_cap;	/* entries in the in-flight table */
 	uint64_t	 sl_started_ms;
 	uint64_t	 sl_updated_ms;

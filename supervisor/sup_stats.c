@@ -337,6 +337,7 @@ sup_stats_child(const struct sup_child *c, struct ctl_child *cc)
 	cc->cc_window = c->ch_slot.sl_window;
 	cc->cc_fetching = c->ch_slot.sl_fetching;
 	cc->cc_fetch_rtt_us = c->ch_slot.sl_fetch_rtt_us;
+	cc->cc_nap_us = c->ch_slot.sl_nap_us;
 	cc->cc_processed = processed;
 	cc->cc_failed = failed;
 	cc->cc_rss_kb = c->ch_last.sc_rss_kb;

@@ -155,6 +155,7 @@ wrk_stats_publish(void)
 		p->sp_slot->sl_fetching = (uint32_t)w->fw_out;
 		p->sp_slot->sl_fetch_rtt_us = (uint32_t)(w->fw_srtt > UINT32_MAX ?
 		    UINT32_MAX : w->fw_srtt);
+		p->sp_slot->sl_nap_us = (uint32_t)wrk_coalesce_bound();
 		p->sp_slot->sl_updated_ms = now_ms();
 		stats_slot_end(p->sp_slot);
 	}

@@ -22,7 +22,7 @@ for f in version pid hostname wid url state uptime_ms cpus concurrency slots con
 	jq -e "has(\"$f\")" "$T/s.json" >/dev/null || fail "status has no $f"
 done
 for f in index cpu pid state slots connections connected busy fetch_window fetching \
-    fetch_rtt_us processed failed jobs_per_sec rss_kb restarts uptime_ms \
+    fetch_rtt_us nap_us processed failed jobs_per_sec rss_kb restarts uptime_ms \
     cpu_percent cpu_seconds saturated_percent saturated_count; do
 	jq -e ".children | all(has(\"$f\"))" "$T/s.json" >/dev/null || fail "child row has no $f"
 done

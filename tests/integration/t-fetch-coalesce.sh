@@ -1,14 +1,17 @@
 #!/bin/bash
-# Coalescing (worker.coalesce_us, shipped 1000; worker/wrk_coalesce.c) against
-# fkbroker serving one command per connection per turn like the real server:
+# Coalescing (worker.coalesce_us = 1000 here; shipped off; worker/wrk_coalesce.c)
+# against fkbroker serving one command per connection per turn like the real server:
 # - jobs picked up promptly (4000 a second pushed to a host that keeps up): the
 #   loop naps for at most 2% of the jobs (a stall on this machine may engage it
 #   for a moment; engaged throughout it naps for about a third of them);
-# - a backlog (jobs queued before the start, --cost-us 300: the server sets the
-#   pace): the loop naps, and every job is ACKed exactly once.
+# - a backlog on a fast server (--cost-us 0): the nap stays within 1/16 of the
+#   FETCH round trip (each connection carries one FETCH: a longer nap would
+#   slow the child down);
+# - a backlog the server's CPU paces (--cost-us 300, pushes outrun it): the
+#   child's nap bound goes above 0, and every job is ACKed exactly once.
 . "$(dirname "$0")/lib.sh"
 start_broker --cost-us 100 --reap-s 86400
-CPUS=1 CONCURRENCY=64 sup_conf "$T/f.conf" "connections = 16;"
+CPUS=1 CONCURRENCY=128 sup_conf "$T/f.conf" "connections = 64; coalesce_us = 1000;"
 start_fkworker "$T/f.conf"
 wait_ready 20
 
@@ -16,18 +19,46 @@ P=12000
 cli push -n $P --jobtype noop --prefix p --batch 10 --rate 4000 >/dev/null
 cli wait-done $P --timeout 60 >/dev/null || { cli audit; fail "paced jobs not done"; }
 naps=$(sfield .naps)
+pnaps=$naps
 p99=$(sfield .pickup_p99_us)
 awk -v z="$naps" -v n=$P 'BEGIN { exit !(z <= 0.02 * n) }' ||
 	fail "$naps naps for $P jobs picked up promptly (pickup p99 $p99 us)"
 
-# A backlog: the server's own CPU sets the pace, pushes outrun it.
+# A backlog on a fast server (cost 0): jobs wait long, but FETCHes come back
+# within a few hundred us, and a nap longer than 1/16 of that would hold the
+# child's one-FETCH-per-connection cycle up: every sample of the child's nap
+# bound stays within an eighth of its FETCH round trip (margin: both move).
+cli XFAULT cost_us 0 >/dev/null
+F=30000
+cli push -n $F --jobtype noop --prefix f --batch 1000 >/dev/null
+bad=0 samples=0
+for _ in $(seq 1 300); do
+	row=$(status_json | jq -r '.children[0] | "\(.nap_us) \(.fetch_rtt_us)"')
+	samples=$((samples + 1))
+	read -r nap rtt <<<"$row"
+	[ "$nap" -gt 0 ] && [ $((nap * 8)) -gt "$rtt" ] && { bad=$((bad + 1)); echo "# nap $nap us, FETCH rtt $rtt us"; }
+	[ "$(audit done)" -ge $((P + F)) ] && break
+	sleep 0.05
+done
+cli wait-done $((P + F)) --timeout 60 >/dev/null || { cli audit; fail "fast backlog not done"; }
+[ $bad = 0 ] || fail "$bad of $samples samples napped longer than an eighth of the FETCH round trip"
+naps=$(sfield .naps)
+P=$((P + F))
+
+# A backlog the server's own CPU paces (pushes outrun it): the governor
+# engages, with a bound above 0 (the FETCH round trip is milliseconds).
 cli XFAULT cost_us 300 >/dev/null
 N=6000
 cli push -n $N --jobtype noop --prefix b --batch 1000 >/dev/null
+maxnap=0
+for _ in $(seq 1 300); do
+	nap=$(sfield '.children[0].nap_us')
+	[ "$nap" -gt "$maxnap" ] && maxnap=$nap
+	[ "$(audit done)" -ge $((P + N)) ] && break
+	sleep 0.05
+done
 cli wait-done $((P + N)) --timeout 120 >/dev/null || { cli audit; fail "backlog not done"; }
-bnaps=$(($(sfield .naps) - naps))
 expect_eq "acked once" "$(audit acked_once)" $((P + N))
 expect_eq "acked more than once" "$(audit acked_multi)" 0
-awk -v z="$bnaps" -v n=$N 'BEGIN { exit !(z >= 0.01 * n) }' ||
-	fail "$bnaps naps for a backlog of $N jobs: coalescing never engaged"
-echo "# paced 4000/s: $naps naps for $P jobs (pickup p99 $p99 us); backlog: $bnaps naps for $N jobs"
+[ "$maxnap" -gt 0 ] || fail "no nap bound while a backlog of $N jobs drained: coalescing never engaged"
+echo "# coalesce_us 1000: paced 4000/s: $pnaps naps for 12000 jobs (pickup p99 $p99 us); fast backlog: nap within 1/8 of the FETCH rtt in $samples samples; server-paced backlog: nap bound up to $maxnap us"
