@@ -60,8 +60,8 @@ void
 wrk_coalesce_init(void)
 {
 	run = 0;
-	cur = 1;
-	apply(0);
+	cur = 0;
+	ev_set_coalesce(wrk_env->we_loop, 0);
 }
 
 void

@@ -24,23 +24,15 @@ expect_eq "acked more than once" "$(audit acked_multi)" 0
 awk -v r="$reads" -v n=$N 'BEGIN { exit !(r < 1.5 * n) }' ||
 	fail "$reads reads for $N jobs: the +OK and the job were read apart"
 
-# counted_within TOTAL: the host counts TOTAL jobs within 1 s (polled every 50 ms).
+# counted TOTAL: the host has counted TOTAL jobs (polled by wait_for, 1 s at most).
 counted() { [ "$(sfield '.processed + .failed')" -ge "$1" ]; }
-counted_within() {
-	local i
-	for i in $(seq 1 20); do
-		counted "$1" && return 0
-		sleep 0.05
-	done
-	counted "$1"
-}
-counted_within $N || fail "processed $(sfield .processed) of $N 1 s after the broker's last ACK"
+wait_for 1 counted $N || fail "processed $(sfield .processed) of $N 1 s after the broker's last ACK"
 total=$N
 for round in 1 2 3; do
 	cli push -n 300 --jobtype noop --prefix "r$round" --batch 100 >/dev/null
 	total=$((total + 300))
 	cli wait-done $total --timeout 60 >/dev/null || { cli audit; fail "round $round not done"; }
-	counted_within $total ||
+	wait_for 1 counted $total ||
 		fail "round $round: processed $(sfield .processed) of $total 1 s after the broker's last ACK"
 done
 echo "# $N jobs drained with $reads reads ($(awk -v r="$reads" -v n=$N 'BEGIN { printf "%.2f", r / n }') per job); last ACKs counted within 1 s, 4 of 4"
