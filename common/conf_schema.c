@@ -59,7 +59,7 @@ const struct conf_key conf_schema[CK_NKEYS] = {
 	    "pin child N to CPU N"),
 	KEY(CK_PIPELINING, "worker.pipelining", CONF_T_BOOL, cf_pipelining, 0, 1, "true",
 	    "send ACK and the next FETCH in one write"),
-	KEY(CK_COALESCE, "worker.coalesce_us", CONF_T_INT, cf_coalesce_us, 0, 5000, "0",
+	KEY(CK_COALESCE, "worker.coalesce_us", CONF_T_INT, cf_coalesce_us, 0, 5000, "1000",
 	    "microseconds a child may nap to gather replies that trickle in one at a time, "
 	    "only while jobs wait 10 naps long or more in the server's queue and at most "
 	    "1/16 of the FETCH round trip; 0 = off"),

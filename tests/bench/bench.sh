@@ -31,9 +31,9 @@
 # Env: BENCH_JOBS (200000), BENCH_CONCURRENCY (2000, the shipped value), BENCH_CPUS (2),
 # BENCH_SERVICE_US (150), BENCH_COST_US (100), BENCH_BATCH (100, the seed's BATCH_MAX_SIZE),
 # BENCH_RATE (4000) and BENCH_PACED_S (10): the paced server-bound runs, fkworker with
-# worker.coalesce_us 0 (shipped) and 1000 in the same run, jobs pushed at that rate (a host
+# worker.coalesce_us as shipped and 0 (off) in the same run, jobs pushed at that rate (a host
 # that keeps up: coalescing should stay off); the server-bound live run is also made with
-# coalesce_us 1000, so that its line and a ratio line show what coalescing saves;
+# coalesce_us 0, so that its line and a ratio line show what coalescing saves;
 # BENCH_NODE (1 = run node), BENCH_NODE_JOBS (N/4), BENCH_PERF (1 = count system calls with
 # perf); BENCH_EXEC_JOBS, BENCH_EXEC_SLOTS (bench-exec.sh); BENCH_AUTO (1 = run bench-auto.sh
 # and bench-auto-cpu.sh: concurrency "auto" against a sweep of fixed values on sleep jobs, and
@@ -288,7 +288,7 @@ paced() {
 	awk -v n="$n" -v t0="$t0" -v t1="$t1" -v w="$((w1 - w0))" -v c="$((c1 - c0))" -v sc="$SC" \
 	    -v how="$SC_HOW" -v p="$pick" -v tck="$TCK" -v co="$coal" -v k="$T/$key.presult" 'BEGIN {
 		split(p, q, " "); s = t1 - t0; us = w / tck * 1e6 / n
-		printf "bench: %-44s %d paced at %d/s: %.0f jobs/s, worker CPU %.2f us/job, %.2f wake-ups/job, %.2f syscalls/job (%s), pickup p50 %.2f ms p99 %.2f ms\n", "fkworker server-bound, coalesce_us " (co == "" ? "0 (shipped)" : co), n, ENVIRON["RATE"], n / s, us, c / n, sc / n, how, q[1] / 1000, q[2] / 1000
+		printf "bench: %-44s %d paced at %d/s: %.0f jobs/s, worker CPU %.2f us/job, %.2f wake-ups/job, %.2f syscalls/job (%s), pickup p50 %.2f ms p99 %.2f ms\n", "fkworker server-bound, coalesce_us " (co == "" ? ENVIRON["SHIPPED_COALESCE"] " (shipped)" : co), n, ENVIRON["RATE"], n / s, us, c / n, sc / n, how, q[1] / 1000, q[2] / 1000
 		printf "%f %f %f %f %f\n", us, c / n, sc / n, q[1], q[2] > k }'
 	stop "$WPID" 30
 }
@@ -334,34 +334,44 @@ shape() {
 	versus_node "$name${*:+ ($*)}" "$key"
 }
 
-# versus_coalesce_live: server-bound, pushed while it runs: coalesce_us 1000 against none (shipped).
+# versus_coalesce_live: server-bound, pushed while it runs: coalesce_us as shipped against 0.
 versus_coalesce_live() {
-	read -r r0 c0 w0 s0 <"$T/cost-auto.lresult"; read -r r1 c1 w1 s1 <"$T/cost-coal.lresult"
+	read -r r0 c0 w0 s0 <"$T/cost-nocoal.lresult"; read -r r1 c1 w1 s1 <"$T/cost-auto.lresult"
 	awk -v r0="$r0" -v c0="$c0" -v w0="$w0" -v s0="$s0" -v r1="$r1" -v c1="$c1" -v w1="$w1" -v s1="$s1" 'BEGIN {
-		printf "bench: server-bound, pushed while it runs: coalesce_us 1000 vs none (shipped): %.2fx the jobs/s, %.2fx the CPU per job, %.2fx the wake-ups, %.2fx the syscalls\n", r1 / r0, c1 / c0, w1 / w0, s1 / s0 }'
+		printf "bench: server-bound, pushed while it runs: coalesce_us %s (shipped) vs 0: %.2fx the jobs/s, %.2fx the CPU per job, %.2fx the wake-ups, %.2fx the syscalls\n", ENVIRON["SHIPPED_COALESCE"], r1 / r0, c1 / c0, w1 / w0, s1 / s0 }'
 }
-# versus_coalesce: coalesce_us 1000 against none, paced, in this run.
+# versus_coalesce: coalesce_us as shipped against 0, paced, in this run.
 versus_coalesce() {
 	read -r c0 w0 s0 p0 q0 <"$T/paced-off.presult"; read -r c1 w1 s1 p1 q1 <"$T/paced-on.presult"
 	awk -v c0="$c0" -v w0="$w0" -v s0="$s0" -v q0="$q0" -v c1="$c1" -v w1="$w1" -v s1="$s1" -v q1="$q1" 'BEGIN {
-		printf "bench: server-bound, paced: coalesce_us 1000 vs none (shipped): %.2fx the CPU per job, %.2fx the wake-ups, %.2fx the syscalls, pickup p99 %+.2f ms\n", c1 / c0, w1 / w0, s1 / s0, (q1 - q0) / 1000 }'
+		printf "bench: server-bound, paced: coalesce_us %s (shipped) vs 0: %.2fx the CPU per job, %.2fx the wake-ups, %.2fx the syscalls, pickup p99 %+.2f ms\n", ENVIRON["SHIPPED_COALESCE"], c1 / c0, w1 / w0, s1 / s0, (q1 - q0) / 1000 }'
 }
+
+# The shipped worker.coalesce_us, for the lines that compare it with 0.
+printf 'faktory: { url = "tcp://127.0.0.1:7419"; };\n' >"$T/shipped.conf"
+SHIPPED_COALESCE=$("$B/fkworker" -c "$T/shipped.conf" -nn | awk '$1 == "coalesce_us" { sub(";", "", $3); print $3 }')
+export SHIPPED_COALESCE
 
 # ---- the floor: one loopback round trip, no protocol ----
 if [ -x "$B/rtt_floor" ]; then
 	read -r fu fs < <(taskset -c 1 "$B/rtt_floor")
 	awk -v u="$fu" -v s="$fs" 'BEGIN { printf "bench: loopback TCP round trip (no work): %.2f us CPU (user %.2f, sys %.2f): the least one ACK+FETCH per job can cost\n", u + s, u, s }'
+	# The same across two cores: each reply wakes the client from another core, as a
+	# job that arrives alone wakes a child (the server-bound runs at the server's pace).
+	if read -r xu xs < <("$B/rtt_floor" cross 2>/dev/null); then
+		awk -v u="$xu" -v s="$xs" -v f="$fu" -v g="$fs" 'BEGIN { printf "bench: loopback TCP round trip across two cores: %.2f us CPU (user %.2f, sys %.2f), %.1fx the same-core trip: the least a job costs when it arrives alone and wakes its child\n", u + s, u, s, (u + s) / (f + g) }'
+	fi
 fi
 [ $NODE = 1 ] || echo "bench: node faktory-worker not installed (run make interop first): its lines are skipped"
 
 shape fast fast 1 1
 shape real-shape real 0 1 --service-us "$SERVICE"
 shape server-bound cost 1 0 --cost-us "$COST"
-COALESCE=1000 live fkw '"auto"' "server-bound, coalesce_us 1000" cost-coal --cost-us "$COST"
-cat "$T/cost-coal.live"
+COALESCE=0 live fkw '"auto"' "server-bound, coalesce_us 0" cost-nocoal --cost-us "$COST"
+cat "$T/cost-nocoal.live"
 versus_coalesce_live
-paced paced-off "" --cost-us "$COST"
-paced paced-on 1000 --cost-us "$COST"
+paced paced-off 0 --cost-us "$COST"
+paced paced-on "" --cost-us "$COST"
 versus_coalesce
 stop "$BROKER_PID" 10
 

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Coalescing (worker.coalesce_us = 1000 here; shipped off; worker/wrk_coalesce.c)
+# Coalescing as shipped (worker.coalesce_us left out: 1000; worker/wrk_coalesce.c)
 # against fkbroker serving one command per connection per turn like the real server:
 # - jobs picked up promptly (4000 a second pushed to a host that keeps up): the
 #   loop naps for at most 2% of the jobs (a stall on this machine may engage it
@@ -11,7 +11,7 @@
 #   child's nap bound goes above 0, and every job is ACKed exactly once.
 . "$(dirname "$0")/lib.sh"
 start_broker --cost-us 100 --reap-s 86400
-CPUS=1 CONCURRENCY=128 sup_conf "$T/f.conf" "connections = 64; coalesce_us = 1000;"
+CPUS=1 CONCURRENCY=128 sup_conf "$T/f.conf" "connections = 64;"
 start_fkworker "$T/f.conf"
 wait_ready 20
 # while_draining TOTAL CMD: CMD every 50 ms until the broker has TOTAL jobs done (15 s at most).
@@ -78,4 +78,4 @@ cli wait-done $((P + N)) --timeout 120 >/dev/null || { cli audit; fail "backlog 
 expect_eq "acked once" "$(audit acked_once)" $((P + N))
 expect_eq "acked more than once" "$(audit acked_multi)" 0
 [ "$maxnap" -gt 0 ] || fail "no nap bound while a backlog of $N jobs drained: coalescing never engaged"
-echo "# coalesce_us 1000: paced 4000/s after a warm-up: $naps naps for 12000 jobs (pickup p99 $p99 us); fast backlog: nap within 1/8 of the FETCH rtt in $samples samples; server-paced backlog: nap bound up to $maxnap us"
+echo "# coalesce_us as shipped: paced 4000/s after a warm-up: $naps naps for 12000 jobs (pickup p99 $p99 us); fast backlog: nap within 1/8 of the FETCH rtt in $samples samples; server-paced backlog: nap bound up to $maxnap us"
