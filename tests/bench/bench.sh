@@ -38,6 +38,12 @@
 # perf); BENCH_EXEC_JOBS, BENCH_EXEC_SLOTS (bench-exec.sh); BENCH_AUTO (1 = run bench-auto.sh
 # and bench-auto-cpu.sh: concurrency "auto" against a sweep of fixed values on sleep jobs, and
 # on CPU-heavy plugin jobs).
+# A/B instead of the whole bench: BENCH_AB_A and BENCH_AB_B, two settings of the worker section
+# (e.g. "coalesce_us = 0;" and "", the shipped configuration), run as live runs alternated
+# BENCH_AB_PAIRS times (5) against fkbroker BENCH_AB_BROKER ("--cost-us 100"): a line per run,
+# then per-pair ratios and their mean. On a shared or virtual machine one run of each is not a
+# verdict (this VM spreads 22-33 us/job from run to run with one setting); pairs that alternate
+# are.
 set -euo pipefail
 B=$(cd "$1" && pwd)
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -161,7 +167,7 @@ start_worker() {
 		cat >"$T/fkw.conf" <<CONF
 faktory: { url = "$URL"; connection_budget = 10000; };
 worker: { concurrency = $C; cpus = $CPUS; queues = [ "default" ]; connections = $2;
-    ${COALESCE:+coalesce_us = $COALESCE;} };
+    ${COALESCE:+coalesce_us = $COALESCE;} ${WORKER_EXTRA:-} };
 control: { socket = "$T/ctl.sock"; };
 log: { level = "warning"; };
 CONF
@@ -362,6 +368,27 @@ if [ -x "$B/rtt_floor" ]; then
 		awk -v u="$xu" -v s="$xs" -v f="$fu" -v g="$fs" 'BEGIN { printf "bench: loopback TCP round trip across two cores: %.2f us CPU (user %.2f, sys %.2f), %.1fx the same-core trip: the least a job costs when it arrives alone and wakes its child\n", u + s, u, s, (u + s) / (f + g) }'
 	fi
 fi
+
+# ab: BENCH_AB_A against BENCH_AB_B, alternated; exits when done.
+ab() {
+	local pairs=${BENCH_AB_PAIRS:-5} i a=${BENCH_AB_A:-shipped} b=${BENCH_AB_B:-shipped}
+	# shellcheck disable=SC2206 # the broker's arguments, split on purpose
+	local broker=(${BENCH_AB_BROKER:---cost-us 100})
+	for i in $(seq 1 "$pairs"); do
+		WORKER_EXTRA=${BENCH_AB_A:-} live fkw '"auto"' "A ($a)" "ab-a$i" "${broker[@]}"
+		cat "$T/ab-a$i.live"
+		WORKER_EXTRA=${BENCH_AB_B:-} live fkw '"auto"' "B ($b)" "ab-b$i" "${broker[@]}"
+		cat "$T/ab-b$i.live"
+	done
+	for i in $(seq 1 "$pairs"); do
+		cat "$T/ab-a$i.lresult" "$T/ab-b$i.lresult" | paste -sd' '
+	done | awk -v a="$a" -v b="$b" '{
+		n++; rr = $5 / $1; rc = $6 / $2; sr += rr; sc += rc; lower += ($6 < $2)
+		printf "bench: A/B pair %d: B/A %.2fx the jobs/s, %.2fx the CPU per job (%.2f vs %.2f us)\n", n, rr, rc, $6, $2 }
+	    END { printf "bench: A/B over %d alternated pairs, B (%s) against A (%s): %.2fx the jobs/s, %.2fx the CPU per job on average; B lower in %d of %d\n", n, b, a, sr / n, sc / n, lower, n }'
+	exit 0
+}
+[ -z "${BENCH_AB_A+x}${BENCH_AB_B+x}" ] || ab
 [ $NODE = 1 ] || echo "bench: node faktory-worker not installed (run make interop first): its lines are skipped"
 
 shape fast fast 1 1
