@@ -167,7 +167,7 @@ start_worker() {
 		cat >"$T/fkw.conf" <<CONF
 faktory: { url = "$URL"; connection_budget = 10000; };
 worker: { concurrency = $C; cpus = $CPUS; queues = [ "default" ]; connections = $2;
-    ${COALESCE:+coalesce_us = $COALESCE;} ${WORKER_EXTRA:-} };
+    ${WORKER_EXTRA:-} };
 control: { socket = "$T/ctl.sock"; };
 log: { level = "warning"; };
 CONF
@@ -272,7 +272,7 @@ paced() {
 	local key=$1 coal=$2 n=$((RATE * PACED_S)) pids t0 t1 w0 w1 c0 c1 pick
 	shift 2
 	fresh_broker "$@"
-	COALESCE=$coal start_worker fkw '"auto"'
+	WORKER_EXTRA="${coal:+coalesce_us = $coal;}" start_worker fkw '"auto"'
 	# The warm-up is paced too: a backlog would land in the pickup quantiles (last 10 s).
 	cli push -n 1000 --jobtype noop --prefix "$key-w" --batch 10 --rate "$RATE" >/dev/null
 	done_wait 1000
@@ -394,7 +394,7 @@ ab() {
 shape fast fast 1 1
 shape real-shape real 0 1 --service-us "$SERVICE"
 shape server-bound cost 1 0 --cost-us "$COST"
-COALESCE=0 live fkw '"auto"' "server-bound, coalesce_us 0" cost-nocoal --cost-us "$COST"
+WORKER_EXTRA="coalesce_us = 0;" live fkw '"auto"' "server-bound, coalesce_us 0" cost-nocoal --cost-us "$COST"
 cat "$T/cost-nocoal.live"
 versus_coalesce_live
 paced paced-off 0 --cost-us "$COST"
